@@ -1,0 +1,91 @@
+#pragma once
+// Bookkeeping of one stage attempt's tasks: which partitions are pending,
+// running where, done, and how often each failed (Spark's TaskSetManager).
+
+#include "runtime/ids.hpp"
+#include "runtime/states.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+/// What a task set decided about a failed attempt.
+struct failure_decision {
+  bool abort = false;       ///< the stage (and its job) must fail
+  std::string reason;       ///< why, naming the partition and the last error
+};
+
+/// One launched attempt.
+struct task_attempt {
+  task_id id = 0;
+  int32_t partition = 0;
+  int32_t attempt = 0;      ///< 0 for the first try of a partition
+  executor_id executor;
+  task_state state = task_state::running;
+};
+
+/// The tasks of one stage attempt.
+class task_set {
+public:
+  /// `partitions` are the partitions to compute; `max_failures` attempts per
+  /// partition before the set aborts. `preferred` optionally maps a partition
+  /// to executors holding its input (cached blocks).
+  task_set(stage_id stage, std::vector<int32_t> partitions, int32_t max_failures,
+           std::map<int32_t, std::set<executor_id>> preferred = {});
+
+  stage_id stage() const { return stage_; }
+
+  /// Takes the next pending partition for `exec`, preferring one whose input
+  /// lives there; records the attempt as running under task id `id`.
+  std::optional<task_attempt> launch_next(const executor_id& exec, task_id id);
+
+  /// Records success. Returns false when the attempt is unknown or the
+  /// partition already succeeded (a late duplicate): ignore its result.
+  bool on_succeeded(task_id id);
+
+  /// Records a failure with the error text; the partition goes back to
+  /// pending unless it failed max_failures times, which aborts the set.
+  failure_decision on_failed(task_id id, const std::string& error);
+
+  /// Records that an attempt was killed or lost without counting a failure
+  /// (its executor died); the partition is pending again.
+  void on_lost(task_id id);
+
+  /// Every running attempt on `exec` becomes lost (not counted as a failure);
+  /// returns their task ids.
+  std::vector<task_id> on_executor_lost(const executor_id& exec);
+
+  /// Moves a succeeded partition back to pending (its output was lost).
+  void resubmit(int32_t partition);
+
+  bool has_pending() const { return !pending_.empty(); }
+  bool all_succeeded() const;
+  bool aborted() const { return aborted_; }
+  size_t running_count() const { return running_.size(); }
+  size_t pending_count() const { return pending_.size(); }
+  /// Task ids of running attempts (to kill them when the set aborts).
+  std::vector<task_id> running_tasks() const;
+  /// The attempt behind a task id, if it is known to this set.
+  const task_attempt* find(task_id id) const;
+  /// Number of failed attempts of a partition so far.
+  int32_t failures(int32_t partition) const;
+
+private:
+  stage_id stage_;
+  int32_t max_failures_;
+  std::vector<int32_t> partitions_;
+  std::set<int32_t> pending_;            // ordered: lower partitions first
+  std::map<task_id, task_attempt> running_;
+  std::set<int32_t> succeeded_;
+  std::map<int32_t, int32_t> failures_;
+  std::map<int32_t, int32_t> attempts_;
+  std::map<int32_t, std::set<executor_id>> preferred_;
+  bool aborted_ = false;
+};
+
+} // namespace troupe
