@@ -45,6 +45,9 @@ public:
   /// Stores (or replaces) a block; may spill older blocks to stay under the limit.
   void put(const block_id& id, partition_ptr data);
   /// The block, read back from disk if it was spilled; nullptr if unknown.
+  /// A spilled block moves back to memory only if it fits under the limit
+  /// without spilling another; else it stays spilled and only the caller
+  /// holds the decoded copy.
   /// Throws std::runtime_error naming the file if a spill file cannot be read.
   partition_ptr get(const block_id& id);
   /// The block encoded (the wire form), without decoding a spilled one.
@@ -76,6 +79,7 @@ private:
   size_t used_ = 0;
   size_t spilled_ = 0;
   uint64_t file_seq_ = 0;
+  bool created_dir_ = false;       // the destructor removes dir_ only if we made it
   std::map<block_id, entry> blocks_;
   std::list<block_id> lru_;        // in-memory blocks, oldest first
 };

@@ -1,1 +1,378 @@
-// placeholder
+#include "runtime/dag_scheduler.hpp"
+
+#include "runtime/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace troupe {
+
+namespace {
+// A stage whose reducers keep failing to fetch map outputs gives up after this many rounds.
+constexpr int32_t max_fetch_failures = 8;
+} // namespace
+
+dag_scheduler::dag_scheduler(int32_t max_failures) : max_failures_(std::max(max_failures, 1)) {}
+
+// -- executors ---------------------------------------------------------------------
+
+void dag_scheduler::add_executor(const executor_id& id, int32_t cores) {
+  auto& e = executors_[id];
+  e.free += cores - e.cores;
+  e.cores = cores;
+}
+
+void dag_scheduler::remove_executor(const executor_id& id) {
+  if (executors_.erase(id) == 0)
+    return;
+  for (auto& [sid, ts] : active_)
+    for (auto t : ts.on_executor_lost(id))
+      task_owner_.erase(t);
+  for (auto& [sh, outs] : outputs_)
+    for (auto& o : outs)
+      if (o && *o == id) {
+        o.reset();
+        --available_[sh];
+      }
+  for (auto& [node, parts] : cache_locs_)
+    for (auto& [p, execs] : parts)
+      execs.erase(id);
+}
+
+int32_t dag_scheduler::total_cores() const {
+  int32_t n = 0;
+  for (auto& [id, e] : executors_)
+    n += e.cores;
+  return n;
+}
+
+void dag_scheduler::release_core(const executor_id& e) {
+  auto it = executors_.find(e);
+  if (it != executors_.end() && it->second.free < it->second.cores)
+    ++it->second.free;
+}
+
+// -- stages ------------------------------------------------------------------------
+
+stage_id dag_scheduler::new_stage(std::shared_ptr<node_base> last, std::shared_ptr<shuffle_dep_base> shuffle,
+                                  job_id job) {
+  auto id = next_stage_++;
+  stage_info st;
+  st.id = id;
+  st.node = std::move(last);
+  st.shuffle = std::move(shuffle);
+  st.jobs.insert(job);
+  for (auto* n : narrow_closure(*st.node))
+    for (auto& rd : n->reads)
+      st.reads.push_back(rd.id);
+  st.parents = parent_stages(*st.node, job);
+  stages_.emplace(id, std::move(st));
+  return id;
+}
+
+std::vector<stage_id> dag_scheduler::parent_stages(node_base& last, job_id job) {
+  std::vector<stage_id> out;
+  for (auto* n : narrow_closure(last))
+    for (auto& dep : n->shuffles)
+      out.push_back(map_stage_for(dep, job));
+  return out;
+}
+
+stage_id dag_scheduler::map_stage_for(const std::shared_ptr<shuffle_dep_base>& dep, job_id job) {
+  auto it = shuffle_stage_.find(dep->id);
+  if (it != shuffle_stage_.end()) {
+    auto& st = stages_.at(it->second);
+    st.jobs.insert(job);
+    for (auto p : st.parents)
+      stages_.at(p).jobs.insert(job);
+    return it->second;
+  }
+  outputs_[dep->id].assign(static_cast<size_t>(dep->parent->partitions), std::nullopt);
+  available_[dep->id] = 0;
+  auto id = new_stage(dep->parent, dep, job);
+  shuffle_stage_[dep->id] = id;
+  return id;
+}
+
+bool dag_scheduler::outputs_complete(shuffle_id s) const {
+  return available_.at(s) == outputs_.at(s).size();
+}
+
+std::vector<int32_t> dag_scheduler::missing_outputs(shuffle_id s) const {
+  std::vector<int32_t> out;
+  auto& outs = outputs_.at(s);
+  for (size_t m = 0; m < outs.size(); ++m)
+    if (!outs[m])
+      out.push_back(static_cast<int32_t>(m));
+  return out;
+}
+
+size_t dag_scheduler::available_outputs(shuffle_id s) const {
+  auto it = available_.find(s);
+  return it == available_.end() ? 0 : it->second;
+}
+
+bool dag_scheduler::ready(const stage_info& st) const {
+  for (auto p : st.parents)
+    if (!outputs_complete(stages_.at(p).shuffle->id))
+      return false;
+  return true;
+}
+
+std::map<int32_t, std::set<executor_id>> dag_scheduler::preferred_for(const stage_info& st) const {
+  std::map<int32_t, std::set<executor_id>> out;
+  for (auto* n : narrow_closure(*st.node)) {
+    if (!n->cached || n->partitions != st.node->partitions)
+      continue;
+    auto it = cache_locs_.find(n->id);
+    if (it == cache_locs_.end())
+      continue;
+    for (auto& [p, execs] : it->second)
+      out[p].insert(execs.begin(), execs.end());
+  }
+  return out;
+}
+
+void dag_scheduler::activate(stage_id s) {
+  auto& st = stages_.at(s);
+  for (auto p : st.parents)
+    if (!outputs_complete(stages_.at(p).shuffle->id))
+      activate(p);
+  if (active_.count(s) != 0)
+    return;
+  std::vector<int32_t> todo;
+  if (st.shuffle) {
+    todo = missing_outputs(st.shuffle->id);
+  } else {
+    auto& job = jobs_.at(*st.jobs.begin());
+    for (auto& [p, idx] : job.slot)
+      if (!job.results[idx])
+        todo.push_back(p);
+  }
+  if (todo.empty())
+    return;
+  log::scheduler()->debug("stage submitted stage={} tasks={} kind={}", s, todo.size(),
+                          st.shuffle ? "map" : "result");
+  active_.emplace(s, task_set(s, std::move(todo), max_failures_, preferred_for(st)));
+}
+
+// -- jobs ----------------------------------------------------------------------------
+
+job_id dag_scheduler::submit_job(job_request req) {
+  auto id = next_job_++;
+  if (req.partitions.empty())
+    for (int32_t p = 0; p < req.node->partitions; ++p)
+      req.partitions.push_back(p);
+  job_info job;
+  job.results.resize(req.partitions.size());
+  job.remaining = req.partitions.size();
+  for (size_t i = 0; i < req.partitions.size(); ++i)
+    job.slot[req.partitions[i]] = i;
+  job.req = std::move(req);
+  if (job.remaining == 0) {
+    finished_.push_back({id, true, {}, {}});
+    return id;
+  }
+  auto node = job.req.node;
+  jobs_.emplace(id, std::move(job));
+  auto s = new_stage(node, nullptr, id);
+  jobs_.at(id).result_stage = s;
+  activate(s);
+  return id;
+}
+
+task_spec dag_scheduler::spec_for(const stage_info& st, int32_t partition, int32_t attempt) const {
+  task_spec spec;
+  spec.stage = st.id;
+  spec.partition = partition;
+  spec.attempt = attempt;
+  spec.node = st.node;
+  spec.shuffle = st.shuffle;
+  if (!st.shuffle)
+    spec.op = jobs_.at(*st.jobs.begin()).req.op;
+  for (auto s : st.reads) {
+    auto& locs = spec.map_locations[s];
+    for (auto& o : outputs_.at(s))
+      locs.push_back(o.value_or(executor_id{}));
+  }
+  return spec;
+}
+
+std::vector<task_launch> dag_scheduler::schedule() {
+  std::vector<task_launch> out;
+  // Stages whose inputs went missing bring their parent stages back.
+  std::vector<stage_id> waiting;
+  for (auto& [sid, ts] : active_)
+    if (!ready(stages_.at(sid)))
+      waiting.push_back(sid);
+  for (auto s : waiting)
+    activate(s);
+  // One task per executor per round, so tasks spread over executors.
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto& [eid, ex] : executors_) {
+      if (ex.free <= 0)
+        continue;
+      for (auto& [sid, ts] : active_) {
+        if (!ts.has_pending())
+          continue;
+        auto& st = stages_.at(sid);
+        if (!ready(st))
+          continue;
+        auto att = ts.launch_next(eid, next_task_);
+        if (!att)
+          continue;
+        ++next_task_;
+        --ex.free;
+        task_owner_[att->id] = {sid, eid};
+        out.push_back({att->id, eid, sid, att->partition, att->attempt,
+                       encode_task(spec_for(st, att->partition, att->attempt))});
+        progress = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+void dag_scheduler::stage_finished(stage_id s) {
+  active_.erase(s);
+  auto& st = stages_.at(s);
+  // Outputs lost while the stage ran are recomputed by the next schedule().
+  if (st.shuffle && !outputs_complete(st.shuffle->id))
+    activate(s);
+}
+
+void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<int64_t> map_sizes,
+                                   std::vector<std::pair<node_id, int32_t>> cached) {
+  auto owner = task_owner_.find(id);
+  if (owner == task_owner_.end())
+    return;  // killed, lost, or a late duplicate
+  auto [sid, exec] = owner->second;
+  task_owner_.erase(owner);
+  release_core(exec);
+  if (executors_.count(exec) != 0)
+    for (auto [n, p] : cached)
+      cache_locs_[n][p].insert(exec);
+  auto ts = active_.find(sid);
+  if (ts == active_.end())
+    return;
+  auto* att = ts->second.find(id);
+  if (att == nullptr)
+    return;
+  auto partition = att->partition;
+  if (!ts->second.on_succeeded(id))
+    return;
+  auto& st = stages_.at(sid);
+  if (st.shuffle) {
+    auto& slot = outputs_.at(st.shuffle->id).at(static_cast<size_t>(partition));
+    if (executors_.count(exec) == 0) {
+      ts->second.resubmit(partition);  // its executor is gone already
+      return;
+    }
+    if (!slot)
+      ++available_[st.shuffle->id];
+    slot = exec;
+    (void)map_sizes;
+  } else {
+    auto jid = *st.jobs.begin();
+    auto& job = jobs_.at(jid);
+    auto& r = job.results.at(job.slot.at(partition));
+    if (!r) {
+      r = std::move(result);
+      --job.remaining;
+    }
+    if (job.remaining == 0) {
+      job_outcome done{jid, true, {}, {}};
+      for (auto& x : job.results)
+        done.results.push_back(std::move(*x));
+      finished_.push_back(std::move(done));
+      for (auto& [other, info] : stages_)
+        info.jobs.erase(jid);
+      active_.erase(sid);
+      stages_.erase(sid);
+      jobs_.erase(jid);
+      return;
+    }
+  }
+  if (ts->second.all_succeeded())
+    stage_finished(sid);
+}
+
+void dag_scheduler::task_failed(task_id id, const std::string& error, std::optional<fetch_failure_info> fetch) {
+  auto owner = task_owner_.find(id);
+  if (owner == task_owner_.end())
+    return;
+  auto [sid, exec] = owner->second;
+  task_owner_.erase(owner);
+  release_core(exec);
+  auto ts = active_.find(sid);
+  if (ts == active_.end())
+    return;
+  auto& st = stages_.at(sid);
+  if (fetch) {
+    ts->second.on_lost(id);
+    if (++st.fetch_failures > max_fetch_failures) {
+      auto jobs = st.jobs;
+      for (auto j : jobs)
+        fail_job(j, "stage " + std::to_string(sid) + " could not fetch its inputs after "
+                      + std::to_string(max_fetch_failures) + " attempts; last error: " + error);
+      return;
+    }
+    auto outs = outputs_.find(fetch->shuffle);
+    if (outs != outputs_.end())
+      for (auto& o : outs->second)
+        if (o && *o == fetch->executor) {
+          o.reset();
+          --available_[fetch->shuffle];
+        }
+    log::scheduler()->info("fetch failed stage={} shuffle={} map={} executor={}", sid, fetch->shuffle,
+                           fetch->map_partition, fetch->executor);
+    return;
+  }
+  auto decision = ts->second.on_failed(id, error);
+  if (!decision.abort)
+    return;
+  auto jobs = st.jobs;
+  for (auto j : jobs)
+    fail_job(j, decision.reason);
+}
+
+void dag_scheduler::fail_job(job_id j, const std::string& error) {
+  auto it = jobs_.find(j);
+  if (it == jobs_.end())
+    return;
+  finished_.push_back({j, false, error, {}});
+  std::vector<stage_id> orphaned;
+  for (auto& [sid, st] : stages_) {
+    st.jobs.erase(j);
+    if (st.jobs.empty())
+      orphaned.push_back(sid);
+  }
+  // Stages no job needs any more stop; their running tasks are killed.
+  for (auto sid : orphaned) {
+    auto ts = active_.find(sid);
+    if (ts != active_.end()) {
+      for (auto t : ts->second.running_tasks()) {
+        auto o = task_owner_.find(t);
+        if (o != task_owner_.end()) {
+          kills_.emplace_back(o->second.executor, t);
+          release_core(o->second.executor);
+          task_owner_.erase(o);
+        }
+      }
+      active_.erase(ts);
+    }
+  }
+  stages_.erase(it->second.result_stage);
+  jobs_.erase(it);
+}
+
+std::vector<job_outcome> dag_scheduler::take_finished() {
+  return std::exchange(finished_, {});
+}
+
+std::vector<std::pair<executor_id, task_id>> dag_scheduler::take_kills() {
+  return std::exchange(kills_, {});
+}
+
+} // namespace troupe

@@ -1,1 +1,123 @@
-// placeholder
+#include "runtime/task_runner.hpp"
+
+#include "runtime/ops/shuffle.hpp"
+
+#include <map>
+#include <mutex>
+
+namespace troupe {
+
+task_outcome run_task(std::string_view payload, const executor_id& self, block_store& blocks,
+                      block_fetcher& fetcher) {
+  task_outcome out;
+  try {
+    auto spec = decode_task(payload);
+    task_context ctx;
+    ctx.executor = self;
+    ctx.blocks = &blocks;
+    ctx.fetcher = &fetcher;
+    ctx.map_locations = std::move(spec.map_locations);
+    ctx.partition = spec.partition;
+    ctx.attempt = spec.attempt;
+    if (spec.shuffle)
+      out.map_sizes = spec.shuffle->write(ctx, spec.partition);
+    else
+      out.result = spec.op->run(ctx, *spec.node, spec.partition);
+    out.cached = std::move(ctx.cached);
+    out.ok = true;
+  } catch (const fetch_failed& e) {
+    out.error = e.what();
+    out.fetch = fetch_failure_info{e.shuffle, e.map_partition, e.executor};
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  } catch (...) {
+    out.error = "unknown exception (not derived from std::exception)";
+  }
+  return out;
+}
+
+// -- local stores -------------------------------------------------------------------
+
+namespace {
+struct store_table {
+  std::mutex mtx;
+  std::map<std::pair<std::string, executor_id>, block_store*> stores;
+};
+store_table& table() {
+  static store_table t;
+  return t;
+}
+} // namespace
+
+void local_stores::add(const std::string& app, const executor_id& exec, block_store* store) {
+  std::lock_guard<std::mutex> guard{table().mtx};
+  table().stores[{app, exec}] = store;
+}
+
+void local_stores::remove(const std::string& app, const executor_id& exec) {
+  std::lock_guard<std::mutex> guard{table().mtx};
+  table().stores.erase({app, exec});
+}
+
+block_store* local_stores::find(const std::string& app, const executor_id& exec) {
+  std::lock_guard<std::mutex> guard{table().mtx};
+  auto it = table().stores.find({app, exec});
+  return it == table().stores.end() ? nullptr : it->second;
+}
+
+// -- fetching -------------------------------------------------------------------------
+
+std::vector<remote_block> serve_blocks(block_store& store, shuffle_id s, int32_t reduce,
+                                       const std::vector<int32_t>& maps) {
+  std::vector<remote_block> out;
+  out.reserve(maps.size());
+  for (auto m : maps) {
+    remote_block b;
+    b.found = store.contains(ops::map_done_block(s, m));
+    if (b.found)
+      if (auto bytes = store.get_encoded(shuffle_block(s, m, reduce)))
+        b.bytes = std::move(*bytes);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<partition_ptr> executor_fetcher::fetch(shuffle_id shuffle, int32_t reduce,
+                                                   const std::vector<executor_id>& locations,
+                                                   partition_decoder decoder) {
+  std::vector<partition_ptr> out(locations.size());
+  std::map<executor_id, std::vector<int32_t>> remote;
+  for (size_t m = 0; m < locations.size(); ++m) {
+    auto& exec = locations[m];
+    auto map = static_cast<int32_t>(m);
+    if (exec.empty())
+      throw fetch_failed(shuffle, map, exec, "no executor holds this map output");
+    if (auto* store = local_stores::find(app_, exec)) {
+      if (!store->contains(ops::map_done_block(shuffle, map)))
+        throw fetch_failed(shuffle, map, exec, "the executor no longer has this map output");
+      out[m] = store->get(shuffle_block(shuffle, map, reduce));
+      continue;
+    }
+    remote[exec].push_back(map);
+  }
+  for (auto& [exec, maps] : remote) {
+    if (!remote_)
+      throw fetch_failed(shuffle, maps.front(), exec, "executor is not reachable from here");
+    auto blocks = remote_(exec, shuffle, reduce, maps);
+    if (blocks.size() != maps.size())
+      throw fetch_failed(shuffle, maps.front(), exec, "incomplete answer");
+    for (size_t i = 0; i < maps.size(); ++i) {
+      if (!blocks[i].found)
+        throw fetch_failed(shuffle, maps[i], exec, "the executor no longer has this map output");
+      if (!blocks[i].bytes.empty())
+        out[static_cast<size_t>(maps[i])] = decoder(blocks[i].bytes.data(), blocks[i].bytes.size());
+    }
+  }
+  std::vector<partition_ptr> present;
+  for (auto& p : out)
+    if (p)
+      present.push_back(std::move(p));
+  return present;
+}
+
+} // namespace troupe

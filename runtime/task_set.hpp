@@ -81,6 +81,7 @@ private:
   std::vector<int32_t> partitions_;
   std::set<int32_t> pending_;            // ordered: lower partitions first
   std::map<task_id, task_attempt> running_;
+  std::map<task_id, task_attempt> ended_; // finished attempts, so find() knows them
   std::set<int32_t> succeeded_;
   std::map<int32_t, int32_t> failures_;
   std::map<int32_t, int32_t> attempts_;

@@ -1,1 +1,337 @@
-// placeholder
+// The dataset engine end to end without actors: every operation against a
+// plain sequential computation, on fake executors fed through the DAG scheduler.
+#include "tests/runtime/inline_runner.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+
+using namespace troupe;
+using troupe::testing::inline_runner;
+
+namespace {
+
+int64_t square(int64_t x) { return x * x; }
+
+struct add_offset {
+  std::string label;  // not trivially copyable: travels as msgpack
+  int64_t offset = 0;
+  std::string operator()(int64_t x) const { return label + std::to_string(x + offset); }
+  MSGPACK_DEFINE(label, offset);
+};
+
+template <class T>
+std::vector<T> sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string temp_path(const std::string& name) {
+  static int n = 0;
+  return (std::filesystem::temp_directory_path() / ("troupe-dataset-test-" + std::to_string(::getpid()) + "-"
+                                                     + std::to_string(++n) + "-" + name)).string();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(dataset_ops)
+
+BOOST_AUTO_TEST_CASE(narrow_operations_match_sequential) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  std::vector<int64_t> xs(1000);
+  std::iota(xs.begin(), xs.end(), -300);
+  auto ds = ctx.parallelize(xs, 7);
+  BOOST_TEST(ds.partitions() == 7);
+  auto got = ds.map([](int64_t x) { return x * 3; })
+               .filter([](int64_t x) { return x % 2 == 0; })
+               .flat_map([](int64_t x) { return std::vector<int64_t>{x, -x}; })
+               .collect();
+  std::vector<int64_t> want;
+  for (auto x : xs)
+    if ((x * 3) % 2 == 0) {
+      want.push_back(x * 3);
+      want.push_back(-x * 3);
+    }
+  BOOST_TEST(got == want);  // order is preserved partition by partition
+}
+
+BOOST_AUTO_TEST_CASE(function_pointers_and_msgpack_functors_travel) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  auto squares = ctx.range(0, 10).map(square).collect();
+  BOOST_TEST(squares.size() == 10u);
+  BOOST_TEST(squares[9] == 81);
+  auto labels = ctx.range(0, 3).map(add_offset{"n=", 10}).collect();
+  BOOST_TEST(labels == (std::vector<std::string>{"n=10", "n=11", "n=12"}));
+}
+
+BOOST_AUTO_TEST_CASE(captures_travel_by_value) {
+  inline_runner runner(1, 1);
+  context ctx(runner, {});
+  int64_t k = 7;
+  double scale = 0.5;
+  auto got = ctx.range(0, 4).map([k, scale](int64_t x) { return static_cast<double>(x * k) * scale; }).collect();
+  BOOST_TEST(got == (std::vector<double>{0, 3.5, 7, 10.5}));
+}
+
+BOOST_AUTO_TEST_CASE(range_counts_and_steps) {
+  inline_runner runner(2, 1);
+  context ctx(runner, {});
+  BOOST_TEST(ctx.range(0, 100000, 1, 13).count() == 100000);
+  BOOST_TEST(ctx.range(10, 0, -3).collect() == (std::vector<int64_t>{10, 7, 4, 1}));
+  BOOST_TEST(ctx.range(5, 5).count() == 0);
+  BOOST_CHECK_THROW(ctx.range(0, 1, 0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(map_partitions_sees_whole_partitions) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  auto sums = ctx.range(0, 100, 1, 4)
+                .map_partitions([](int32_t p, std::vector<int64_t> rows) {
+                  return std::vector<std::pair<int32_t, int64_t>>{{p, std::accumulate(rows.begin(), rows.end(), int64_t{0})}};
+                })
+                .collect();
+  BOOST_TEST(sums.size() == 4u);
+  int64_t total = 0;
+  for (auto& [p, s] : sums)
+    total += s;
+  BOOST_TEST(total == 4950);
+  BOOST_TEST(sums[0].first == 0);
+  BOOST_TEST(sums[3].first == 3);
+}
+
+BOOST_AUTO_TEST_CASE(key_by_map_values_union) {
+  inline_runner runner(2, 1);
+  context ctx(runner, {});
+  auto a = ctx.parallelize(std::vector<std::string>{"apple", "kiwi", "banana"}, 2);
+  auto b = ctx.parallelize(std::vector<std::string>{"fig"}, 1);
+  auto u = a.union_with(b);
+  BOOST_TEST(u.partitions() == 3);
+  auto keyed = u.key_by([](const std::string& s) { return static_cast<int64_t>(s.size()); })
+                 .map_values([](std::string s) { return s.substr(0, 1); })
+                 .collect();
+  using kv = std::pair<int64_t, std::string>;
+  BOOST_TEST(keyed == (std::vector<kv>{{5, "a"}, {4, "k"}, {6, "b"}, {3, "f"}}));
+}
+
+BOOST_AUTO_TEST_CASE(reduce_by_key_combines) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  std::vector<std::pair<std::string, int64_t>> rows;
+  std::map<std::string, int64_t> want;
+  for (int i = 0; i < 5000; ++i) {
+    auto key = "k" + std::to_string(i % 37);
+    rows.emplace_back(key, i);
+    want[key] += i;
+  }
+  auto got = ctx.parallelize(rows, 9).reduce_by_key([](int64_t a, int64_t b) { return a + b; }, 5).collect();
+  BOOST_TEST(got.size() == want.size());
+  std::map<std::string, int64_t> got_map(got.begin(), got.end());
+  BOOST_TEST((got_map == want));
+}
+
+BOOST_AUTO_TEST_CASE(group_by_key_and_distinct) {
+  inline_runner runner(3, 1);
+  context ctx(runner, {});
+  std::vector<std::pair<int64_t, int64_t>> rows;
+  for (int64_t i = 0; i < 300; ++i)
+    rows.emplace_back(i % 10, i);
+  auto groups = ctx.parallelize(rows, 4).group_by_key(3).collect();
+  BOOST_TEST(groups.size() == 10u);
+  for (auto& [k, vs] : groups) {
+    BOOST_TEST(vs.size() == 30u);
+    for (auto v : vs)
+      BOOST_TEST(v % 10 == k);
+  }
+  auto d = ctx.parallelize(std::vector<int64_t>{3, 1, 3, 2, 1, 3}, 3).distinct(2).collect();
+  BOOST_TEST(sorted(d) == (std::vector<int64_t>{1, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(join_is_an_inner_join) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  using kv = std::pair<int64_t, std::string>;
+  auto left = ctx.parallelize(std::vector<kv>{{1, "a"}, {2, "b"}, {2, "c"}, {4, "d"}}, 2);
+  auto right = ctx.parallelize(std::vector<std::pair<int64_t, double>>{{2, 0.5}, {1, 1.5}, {3, 9.0}, {2, 2.5}}, 3);
+  auto got = sorted(left.join(right, 4).collect());
+  using row = std::pair<int64_t, std::pair<std::string, double>>;
+  std::vector<row> want{{1, {"a", 1.5}}, {2, {"b", 0.5}}, {2, {"b", 2.5}}, {2, {"c", 0.5}}, {2, {"c", 2.5}}};
+  BOOST_TEST((got == want));
+}
+
+BOOST_AUTO_TEST_CASE(sort_by_key_orders_across_partitions) {
+  for (bool asc : {true, false}) {
+    inline_runner runner(2, 2);
+    context ctx(runner, {});
+    std::vector<std::pair<int64_t, int64_t>> rows;
+    uint64_t x = 12345;
+    for (int i = 0; i < 20000; ++i) {
+      x = mix64(x + static_cast<uint64_t>(i));
+      rows.emplace_back(static_cast<int64_t>(x % 100000), i);
+    }
+    auto ds = ctx.parallelize(rows, 8).sort_by_key(asc, 5);
+    BOOST_TEST(ds.partitions() > 1);
+    auto got = ds.collect();
+    BOOST_TEST(got.size() == rows.size());
+    auto cmp = [asc](auto& a, auto& b) { return asc ? a.first < b.first : b.first < a.first; };
+    BOOST_TEST(std::is_sorted(got.begin(), got.end(), cmp));
+    auto want = rows;
+    std::stable_sort(want.begin(), want.end(), cmp);
+    std::vector<int64_t> gk, wk;
+    for (auto& r : got)
+      gk.push_back(r.first);
+    for (auto& r : want)
+      wk.push_back(r.first);
+    BOOST_TEST(gk == wk);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(repartition_keeps_every_row) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  auto ds = ctx.range(0, 1000, 1, 3).repartition(7);
+  BOOST_TEST(ds.partitions() == 7);
+  auto got = sorted(ds.collect());
+  std::vector<int64_t> want(1000);
+  std::iota(want.begin(), want.end(), 0);
+  BOOST_TEST(got == want);
+  auto sizes = ds.map_partitions([](std::vector<int64_t> v) { return std::vector<int64_t>{static_cast<int64_t>(v.size())}; }).collect();
+  for (auto s : sizes)
+    BOOST_TEST((s >= 1000 / 7 - 3 && s <= 1000 / 7 + 4));
+}
+
+BOOST_AUTO_TEST_CASE(actions_count_reduce_take) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  auto ds = ctx.range(1, 101, 1, 10);
+  BOOST_TEST(ds.count() == 100);
+  BOOST_TEST(ds.reduce([](int64_t a, int64_t b) { return a + b; }) == 5050);
+  int before = runner.jobs_run;
+  BOOST_TEST(ds.take(3) == (std::vector<int64_t>{1, 2, 3}));
+  BOOST_TEST(runner.jobs_run == before + 1);  // one partition was enough
+  BOOST_TEST(ds.take(25).size() == 25u);
+  BOOST_TEST(ds.take(1000).size() == 100u);
+  BOOST_CHECK_THROW(ctx.range(0, 0).reduce([](int64_t a, int64_t b) { return a + b; }), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(shuffle_outputs_are_reused_across_jobs) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  auto counts = ctx.range(0, 1000, 1, 4)
+                  .map([](int64_t x) { return std::pair<int64_t, int64_t>{x % 3, 1}; })
+                  .reduce_by_key([](int64_t a, int64_t b) { return a + b; }, 2);
+  BOOST_TEST(counts.count() == 3);
+  int tasks = runner.tasks_run;
+  BOOST_TEST(counts.count() == 3);
+  BOOST_TEST(runner.tasks_run - tasks == 2);  // only the 2 reduce tasks ran again
+}
+
+BOOST_AUTO_TEST_CASE(cache_serves_later_jobs) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  static std::atomic<int> calls{0};
+  calls = 0;
+  auto ds = ctx.range(0, 100, 1, 4).map([](int64_t x) { ++calls; return x + 1; });
+  ds.cache();
+  BOOST_TEST(ds.count() == 100);
+  BOOST_TEST(calls.load() == 100);
+  BOOST_TEST(ds.reduce([](int64_t a, int64_t b) { return a + b; }) == 5050);
+  BOOST_TEST(calls.load() == 100);  // served from the block store
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_function_is_retried_then_fails_the_job) {
+  inline_runner runner(1, 1, 3);
+  context ctx(runner, {});
+  static std::atomic<int> attempts{0};
+  attempts = 0;
+  auto ds = ctx.range(0, 10, 1, 2).map([](int64_t x) {
+    if (x == 7) {
+      ++attempts;
+      throw std::runtime_error("bad record 7");
+    }
+    return x;
+  });
+  try {
+    ds.count();
+    BOOST_FAIL("the job should have failed");
+  } catch (const job_failed& e) {
+    BOOST_TEST(std::string(e.what()).find("bad record 7") != std::string::npos);
+  }
+  BOOST_TEST(attempts.load() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_flaky_function_succeeds_on_retry) {
+  inline_runner runner(1, 1, 4);
+  context ctx(runner, {});
+  static std::atomic<int> failures{0};
+  failures = 0;
+  auto n = ctx.range(0, 10, 1, 2)
+             .filter([](int64_t x) {
+               if (x == 3 && failures < 2) {
+                 ++failures;
+                 throw std::runtime_error("transient");
+               }
+               return true;
+             })
+             .count();
+  BOOST_TEST(n == 10);
+  BOOST_TEST(failures.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(lost_map_outputs_are_recomputed) {
+  inline_runner runner(2, 1);
+  context ctx(runner, {});
+  auto counts = ctx.range(0, 600, 1, 6)
+                  .map([](int64_t x) { return std::pair<int64_t, int64_t>{x % 5, 1}; })
+                  .reduce_by_key([](int64_t a, int64_t b) { return a + b; }, 3);
+  BOOST_TEST(counts.count() == 5);
+  auto shuffle = counts.plan()->reads.at(0).id;
+  BOOST_TEST(runner.scheduler().available_outputs(shuffle) == 6u);
+  runner.lose_executor("1");
+  BOOST_TEST(runner.scheduler().available_outputs(shuffle) < 6u);
+  auto got = counts.collect();
+  BOOST_TEST(got.size() == 5u);
+  for (auto& [k, n] : got)
+    BOOST_TEST(n == 120);
+  BOOST_TEST(runner.scheduler().available_outputs(shuffle) == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(save_as_text_file_writes_parts) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  auto dir = temp_path("out");
+  auto n = ctx.parallelize(std::vector<std::pair<std::string, int64_t>>{{"a", 1}, {"b", 22}, {"c", 3}}, 2)
+             .save_as_text_file(dir);
+  BOOST_TEST(n == 3);
+  std::string all;
+  for (auto name : {"part-00000", "part-00001"}) {
+    std::ifstream f(dir + "/" + name);
+    BOOST_REQUIRE(f.good());
+    all += std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  BOOST_TEST(all == "a\t1\nb\t22\nc\t3\n");
+  BOOST_TEST(std::filesystem::exists(dir + "/_SUCCESS"));
+  BOOST_CHECK_THROW(ctx.range(0, 1).save_as_text_file(dir), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(text_file_reads_every_line_once) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {4, 7});  // 7-byte splits: most lines cross a split
+  auto path = temp_path("lines.txt");
+  std::string content = "alpha beta\n\ngamma  delta epsilon\nzeta\r\nthe last line has no newline";
+  std::ofstream(path) << content;
+  auto lines = ctx.text_file(path).collect();
+  std::vector<std::string> want{"alpha beta", "", "gamma  delta epsilon", "zeta\r", "the last line has no newline"};
+  BOOST_TEST(lines == want);
+  std::filesystem::remove(path);
+  BOOST_CHECK_THROW(ctx.text_file(path), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

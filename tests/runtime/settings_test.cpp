@@ -1,1 +1,394 @@
-// placeholder
+// Unit tests of settings: master URLs, sizes, conf keys, config files, argv.
+
+#include "runtime/settings.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <thread>
+#include <unistd.h>
+
+using namespace troupe;
+
+namespace {
+
+/// Parses a command line given without the program name.
+command_line parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv{"troupe"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// A file with `content` in the temp directory, removed at scope exit.
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& content) {
+    static int counter = 0;
+    path = (std::filesystem::temp_directory_path()
+            / ("troupe-settings-test-" + std::to_string(::getpid()) + "-"
+               + std::to_string(counter++) + ".conf"))
+             .string();
+    std::ofstream{path} << content;
+  }
+  ~temp_file() { std::filesystem::remove(path); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(settings_suite)
+
+BOOST_AUTO_TEST_CASE(memory_sizes_are_mib) {
+  BOOST_TEST(parse_memory_mb("512m").value() == 512);
+  BOOST_TEST(parse_memory_mb("4g").value() == 4096);
+  BOOST_TEST(parse_memory_mb("1024").value() == 1024);
+  BOOST_TEST(parse_memory_mb("1t").value() == 1024 * 1024);
+  BOOST_TEST(parse_memory_mb("512M").value() == 512);
+  BOOST_TEST(parse_memory_mb("4G").value() == 4096);
+  BOOST_TEST(parse_memory_mb("4gb").value() == 4096);
+  BOOST_TEST(parse_memory_mb("2048k").value() == 2);
+  for (auto bad : {"", "0", "0g", "-1", "-4g", "abc", "4x", "4 g", " 4g", "g", "4gbb", "1.5g",
+                   "+4g", "99999999999999999999", "9999999999999999t", "1k"})
+    BOOST_TEST(!parse_memory_mb(bad).has_value(), "accepted '" << bad << "'");
+}
+
+BOOST_AUTO_TEST_CASE(local_masters) {
+  std::string err;
+  auto m = parse_master_url("local", err);
+  BOOST_REQUIRE(m);
+  BOOST_TEST((m->kind == master_kind::local));
+  BOOST_TEST(m->local_cores == 1);
+  BOOST_TEST(m->text == "local");
+  BOOST_TEST(parse_master_url("local[6]", err)->local_cores == 6);
+  auto hw = std::max(1, static_cast<int32_t>(std::thread::hardware_concurrency()));
+  BOOST_TEST(parse_master_url("local[*]", err)->local_cores == hw);
+  auto lc = parse_master_url("local-cluster[3,2,1024]", err);
+  BOOST_REQUIRE(lc);
+  BOOST_TEST((lc->kind == master_kind::local_cluster));
+  BOOST_TEST(lc->cluster_workers == 3);
+  BOOST_TEST(lc->cluster_cores == 2);
+  BOOST_TEST(lc->cluster_memory_mb == 1024);
+}
+
+BOOST_AUTO_TEST_CASE(remote_masters) {
+  std::string err;
+  for (auto text : {"troupe://node-1.example:7077", "node-1.example:7077"}) {
+    auto m = parse_master_url(text, err);
+    BOOST_REQUIRE(m);
+    BOOST_TEST((m->kind == master_kind::remote));
+    BOOST_TEST(m->host == "node-1.example");
+    BOOST_TEST(m->port == 7077);
+    BOOST_TEST(m->text == text);
+  }
+  BOOST_TEST(parse_master_url("troupe://h:65535", err)->port == 65535);
+  BOOST_TEST(parse_master_url("troupe://h:1", err)->port == 1);
+}
+
+BOOST_AUTO_TEST_CASE(bad_masters_name_the_value_and_the_accepted_forms) {
+  for (auto bad : {"", "local[0]", "local[-1]", "local[x]", "local[2", "locale",
+                   "local-cluster[0,1,1]", "local-cluster[1,1]", "local-cluster[1,1,1,1]",
+                   "local-cluster[1,a,1]", "troupe://h:0", "troupe://h:65536", "troupe://h",
+                   "troupe://:7077", "spark://h:7077", "h:7077x", "h:", "yarn"}) {
+    std::string err;
+    BOOST_TEST(!parse_master_url(bad, err).has_value(), "accepted '" << bad << "'");
+    BOOST_TEST(contains(err, std::string{"'"} + bad + "'"), err);
+    BOOST_TEST(contains(err, "local-cluster[N,C,M]"), err);
+    BOOST_TEST(contains(err, "troupe://host:port"), err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
+  settings s;
+  std::vector<std::pair<std::string, std::string>> pairs{
+    {"task.max-failures", "7"},        {"default.parallelism", "12"},
+    {"text-file.split-size", "64m"},   {"executor.cores", "3"},
+    {"executor.memory", "2g"},         {"total-executor-cores", "9"},
+    {"deploy.spread-out", "false"},    {"executor.isolation", "thread"},
+    {"driver.isolation", "thread"},    {"shuffle.memory-fraction", "0.25"},
+    {"shuffle.fetch-chunk-size", "64"}, {"shuffle.max-fetches-in-flight", "2"},
+    {"worker.timeout", "9000"},        {"heartbeat.interval", "100"},
+    {"network.timeout", "3000"},       {"register.timeout", "500"},
+    {"log.level", "debug"},
+  };
+  for (const auto& [k, v] : pairs)
+    BOOST_TEST(apply_conf(s, k, v).empty(), k);
+  BOOST_TEST(s.task_max_failures == 7);
+  BOOST_TEST(s.default_parallelism == 12);
+  BOOST_TEST(s.split_size_bytes == int64_t{64} << 20);
+  BOOST_TEST(s.executor_cores == 3);
+  BOOST_TEST(s.executor_memory_mb == 2048);
+  BOOST_TEST(s.total_executor_cores == 9);
+  BOOST_TEST(!s.spread_out);
+  BOOST_TEST(s.executor_isolation == "thread");
+  BOOST_TEST(s.driver_isolation == "thread");
+  BOOST_TEST(s.shuffle_memory_fraction == 0.25);
+  BOOST_TEST(s.shuffle_fetch_chunk_kb == 64);
+  BOOST_TEST(s.shuffle_max_fetches == 2);
+  BOOST_TEST(s.worker_timeout_ms == 9000);
+  BOOST_TEST(s.heartbeat_interval_ms == 100);
+  BOOST_TEST(s.network_timeout_ms == 3000);
+  BOOST_TEST(s.register_timeout_ms == 500);
+  BOOST_TEST(s.log_level == "debug");
+  BOOST_TEST(s.conf.size() == pairs.size());
+  for (const auto& [k, v] : pairs)
+    BOOST_TEST(s.conf.at(k) == v);
+  // Every key of the table is covered above.
+  BOOST_TEST(conf_keys().size() == pairs.size());
+}
+
+BOOST_AUTO_TEST_CASE(split_size_accepts_byte_suffixes) {
+  settings s;
+  BOOST_TEST(apply_conf(s, "text-file.split-size", "1000").empty());
+  BOOST_TEST(s.split_size_bytes == 1000);
+  BOOST_TEST(apply_conf(s, "text-file.split-size", "512k").empty());
+  BOOST_TEST(s.split_size_bytes == 512 * 1024);
+  BOOST_TEST(apply_conf(s, "text-file.split-size", "1G").empty());
+  BOOST_TEST(s.split_size_bytes == int64_t{1} << 30);
+}
+
+BOOST_AUTO_TEST_CASE(bad_conf_values_are_refused_naming_key_and_value) {
+  std::vector<std::pair<std::string, std::string>> bad{
+    {"task.max-failures", "0"},          {"task.max-failures", "4x"},
+    {"task.max-failures", "99999999999"}, {"task.max-failures", ""},
+    {"default.parallelism", "-1"},       {"text-file.split-size", "0"},
+    {"text-file.split-size", "12q"},     {"executor.cores", "-2"},
+    {"executor.memory", "0"},            {"executor.memory", "lots"},
+    {"total-executor-cores", "1.5"},     {"deploy.spread-out", "yes"},
+    {"executor.isolation", "fiber"},     {"driver.isolation", ""},
+    {"shuffle.memory-fraction", "0"},    {"shuffle.memory-fraction", "1.5"},
+    {"shuffle.memory-fraction", "nan"},  {"shuffle.memory-fraction", "0.5x"},
+    {"shuffle.fetch-chunk-size", "0"},   {"shuffle.max-fetches-in-flight", "0"},
+    {"worker.timeout", "0"},             {"heartbeat.interval", "-5"},
+    {"network.timeout", "10s"},          {"register.timeout", "0"},
+    {"log.level", "verbose"},
+  };
+  for (const auto& [k, v] : bad) {
+    settings s;
+    auto before = to_conf_args(s);
+    auto err = apply_conf(s, k, v);
+    BOOST_TEST(contains(err, "'" + k + "'"), k << "=" << v << ": " << err);
+    BOOST_TEST(contains(err, "'" + v + "'"), k << "=" << v << ": " << err);
+    BOOST_TEST(s.conf.empty());
+    BOOST_TEST(to_conf_args(s) == before); // nothing changed
+  }
+  settings s;
+  BOOST_TEST(apply_conf(s, "spark.executor.memory", "1g")
+             == "unknown conf key 'spark.executor.memory' (see troupe submit --help)");
+}
+
+BOOST_AUTO_TEST_CASE(conf_key_defaults_match_a_default_settings) {
+  // Applying every listed default to a fresh settings changes nothing.
+  settings s;
+  auto before = to_conf_args(s);
+  for (const auto& k : conf_keys()) {
+    BOOST_TEST(!k.meaning.empty());
+    BOOST_TEST(apply_conf(s, k.key, k.default_value).empty(), k.key);
+  }
+  BOOST_TEST(to_conf_args(s) == before);
+}
+
+BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
+  settings defaults;
+  auto plain = to_conf_args(defaults);
+  // Only the log level travels when nothing differs from the defaults.
+  BOOST_TEST((plain == std::vector<std::string>{"--conf", "log.level=" + defaults.log_level}));
+
+  settings s;
+  s.task_max_failures = 2;
+  s.executor_memory_mb = 1536;
+  s.split_size_bytes = 1000;
+  s.spread_out = false;
+  s.shuffle_memory_fraction = 0.3;
+  s.driver_isolation = "thread";
+  s.log_level = "info";
+  auto args = to_conf_args(s);
+  BOOST_TEST(args.size() == 2 * 7u);
+  std::vector<const char*> argv{"troupe", "node", "--role", "executor"};
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
+  auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  BOOST_TEST(cl.error.empty(), cl.error);
+  BOOST_TEST(cl.opts.task_max_failures == 2);
+  BOOST_TEST(cl.opts.executor_memory_mb == 1536);
+  BOOST_TEST(cl.opts.split_size_bytes == 1000);
+  BOOST_TEST(!cl.opts.spread_out);
+  BOOST_TEST(cl.opts.shuffle_memory_fraction == 0.3);
+  BOOST_TEST(cl.opts.driver_isolation == "thread");
+  BOOST_TEST(cl.opts.log_level == "info");
+  BOOST_TEST(to_conf_args(cl.opts) == args);
+}
+
+BOOST_AUTO_TEST_CASE(conf_files_take_both_forms_comments_and_blank_lines) {
+  temp_file f{"# a comment\n\ntask.max-failures = 6\nexecutor.memory=512m  # trailing\n"
+              "   deploy.spread-out   =   false\n"};
+  settings s;
+  BOOST_TEST(load_conf_file(s, f.path).empty());
+  BOOST_TEST(s.task_max_failures == 6);
+  BOOST_TEST(s.executor_memory_mb == 512);
+  BOOST_TEST(!s.spread_out);
+}
+
+BOOST_AUTO_TEST_CASE(conf_file_errors_name_file_and_line) {
+  temp_file bad_value{"task.max-failures = 2\n\nexecutor.memory = nope\n"};
+  settings s;
+  auto err = load_conf_file(s, bad_value.path);
+  BOOST_TEST(contains(err, bad_value.path + ":3:"), err);
+  BOOST_TEST(contains(err, "executor.memory"), err);
+  temp_file no_equals{"# fine\nlog.level debug\n"};
+  err = load_conf_file(s, no_equals.path);
+  BOOST_TEST(contains(err, no_equals.path + ":2:"), err);
+  temp_file unknown{"no.such.key = 1\n"};
+  err = load_conf_file(s, unknown.path);
+  BOOST_TEST(contains(err, unknown.path + ":1:"), err);
+  BOOST_TEST(contains(err, "unknown conf key 'no.such.key'"), err);
+  err = load_conf_file(s, "/nonexistent/troupe.conf");
+  BOOST_TEST(contains(err, "/nonexistent/troupe.conf"), err);
+}
+
+BOOST_AUTO_TEST_CASE(submit_parses_flags_and_keeps_app_args_verbatim) {
+  auto cl = parse({"submit", "--master", "troupe://10.0.0.1:7077", "--deploy-mode=cluster",
+                   "--supervise", "--wait", "--executor-cores", "2", "--executor-memory=3g",
+                   "--total-executor-cores", "8", "--conf", "task.max-failures=5",
+                   "--log-level", "error", "word_count", "in.txt", "--wait", "--conf", "-x"});
+  BOOST_TEST(cl.error.empty(), cl.error);
+  BOOST_TEST(cl.command == "submit");
+  BOOST_TEST(!cl.help);
+  const auto& s = cl.opts;
+  BOOST_TEST((s.master.kind == master_kind::remote));
+  BOOST_TEST(s.master.host == "10.0.0.1");
+  BOOST_TEST(s.deploy_mode == "cluster");
+  BOOST_TEST(s.supervise);
+  BOOST_TEST(s.wait);
+  BOOST_TEST(s.executor_cores == 2);
+  BOOST_TEST(s.executor_memory_mb == 3072);
+  BOOST_TEST(s.total_executor_cores == 8);
+  BOOST_TEST(s.task_max_failures == 5);
+  BOOST_TEST(s.log_level == "error");
+  BOOST_TEST(s.app == "word_count");
+  BOOST_TEST((s.app_args == std::vector<std::string>{"in.txt", "--wait", "--conf", "-x"}));
+}
+
+BOOST_AUTO_TEST_CASE(submit_errors) {
+  struct bad_case { std::initializer_list<const char*> args; const char* needle; };
+  std::vector<bad_case> cases{
+    {{"submit", "pi"}, "submit needs --master"},
+    {{"submit", "--master", "local[2]"}, "APP"},
+    {{"submit", "--master", "local", "--bogus", "pi"}, "'--bogus'"},
+    {{"submit", "--master"}, "--master"},
+    {{"submit", "--master", "local", "--deploy-mode", "both", "pi"}, "'both'"},
+    {{"submit", "--master", "local[2]", "--deploy-mode", "cluster", "pi"},
+     "cluster deploy mode needs a troupe://host:port master"},
+    {{"submit", "--master", "local-cluster[2,1,512]", "--deploy-mode=cluster", "pi"},
+     "cluster deploy mode needs a troupe://host:port master"},
+    {{"submit", "--master", "mesos://x:1", "pi"}, "'mesos://x:1'"},
+    {{"submit", "--master", "local", "--executor-cores", "two", "pi"}, "'two'"},
+    {{"submit", "--master", "local", "--conf", "novalue", "pi"}, "'novalue'"},
+    {{"submit", "--master", "local", "--conf", "bad.key=1", "pi"}, "unknown conf key 'bad.key'"},
+    {{"submit", "--master", "local", "--log-level", "loud", "pi"}, "'loud'"},
+    {{"submit", "--master", "local", "--supervise=yes", "pi"}, "--supervise"},
+  };
+  for (const auto& c : cases) {
+    auto cl = parse(c.args);
+    BOOST_TEST(contains(cl.error, c.needle), "error '" << cl.error << "' lacks " << c.needle);
+    BOOST_TEST(contains(cl.usage, "troupe submit"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(command_line_conf_wins_over_properties_file) {
+  temp_file f{"executor.cores = 3\ntask.max-failures = 9\n"};
+  // --conf comes before --properties-file and still wins: the file applies first.
+  auto cl = parse({"submit", "--conf", "executor.cores=5", "--properties-file", f.path.c_str(),
+                   "--master", "local", "pi"});
+  BOOST_TEST(cl.error.empty(), cl.error);
+  BOOST_TEST(cl.opts.executor_cores == 5);
+  BOOST_TEST(cl.opts.task_max_failures == 9);
+  BOOST_TEST(cl.opts.conf.at("executor.cores") == "5");
+  temp_file bad{"executor.cores = many\n"};
+  cl = parse({"node", "--role", "master", "--properties-file", bad.path.c_str()});
+  BOOST_TEST(contains(cl.error, bad.path + ":1:"), cl.error);
+}
+
+BOOST_AUTO_TEST_CASE(node_roles_and_ports) {
+  auto master = parse({"node", "--role", "master"});
+  BOOST_TEST(master.error.empty(), master.error);
+  BOOST_TEST(master.opts.role == "master");
+  BOOST_TEST(master.opts.port == 7077);
+  BOOST_TEST(parse({"node", "--role=master", "--port=9000"}).opts.port == 9000);
+  auto worker = parse({"node", "--role", "worker", "--master", "troupe://m:7077", "--cores", "3",
+                       "--memory", "2g", "--work-dir", "/tmp/w", "--host", "10.1.1.1"});
+  BOOST_TEST(worker.error.empty(), worker.error);
+  BOOST_TEST(worker.opts.port == 0);
+  BOOST_TEST(worker.opts.cores == 3);
+  BOOST_TEST(worker.opts.memory_mb == 2048);
+  BOOST_TEST(worker.opts.work_dir == "/tmp/w");
+  BOOST_TEST(worker.opts.host == "10.1.1.1");
+  BOOST_TEST(worker.opts.master.port == 7077);
+  BOOST_TEST(contains(parse({"node", "--role", "worker"}).error, "--master"));
+  BOOST_TEST(!parse({"node", "--role", "worker", "--master", "local[2]"}).error.empty());
+  BOOST_TEST(contains(parse({"node"}).error, "--role"));
+  BOOST_TEST(contains(parse({"node", "--role", "boss"}).error, "'boss'"));
+  BOOST_TEST(contains(parse({"node", "--role", "master", "--port", "70000"}).error, "'70000'"));
+  BOOST_TEST(contains(parse({"node", "--role", "worker", "--master", "m:1", "--cores", "0"}).error,
+                      "--cores"));
+  BOOST_TEST(contains(parse({"node", "--role", "master", "extra"}).error, "'extra'"));
+}
+
+BOOST_AUTO_TEST_CASE(simulate_and_driver_commands) {
+  auto sim = parse({"simulate", "--workers", "3", "--cores", "2", "--memory", "1g", "--threads"});
+  BOOST_TEST(sim.error.empty(), sim.error);
+  BOOST_TEST(sim.simulate_workers == 3);
+  BOOST_TEST(sim.simulate_threads);
+  BOOST_TEST(sim.opts.cores == 2);
+  BOOST_TEST(sim.opts.memory_mb == 1024);
+  BOOST_TEST(contains(parse({"simulate"}).error, "--workers"));
+  BOOST_TEST(contains(parse({"simulate", "--workers", "0"}).error, "--workers"));
+
+  auto all = parse({"status", "--master", "troupe://m:7077"});
+  BOOST_TEST(all.error.empty(), all.error);
+  BOOST_TEST(all.driver_id.empty());
+  auto one = parse({"status", "--master", "m:7077", "driver-20260101000000-0001"});
+  BOOST_TEST(one.driver_id == "driver-20260101000000-0001");
+  for (auto cmd : {"kill", "logs"}) {
+    auto ok = parse({cmd, "driver-1", "--master", "troupe://m:7077"});
+    BOOST_TEST(ok.error.empty(), ok.error);
+    BOOST_TEST(ok.command == cmd);
+    BOOST_TEST(ok.driver_id == "driver-1");
+    BOOST_TEST(contains(parse({cmd, "--master", "troupe://m:7077"}).error, "DRIVER_ID"));
+    BOOST_TEST(contains(parse({cmd, "driver-1"}).error, "--master"));
+  }
+  BOOST_TEST(parse({"apps"}).error.empty());
+  BOOST_TEST(contains(parse({"apps", "more"}).error, "'more'"));
+}
+
+BOOST_AUTO_TEST_CASE(help_forms_and_unknown_commands) {
+  for (auto form : {"help", "--help", "-h"}) {
+    auto cl = parse({form});
+    BOOST_TEST(cl.help);
+    BOOST_TEST(cl.error.empty());
+    for (auto cmd : {"submit", "node", "simulate", "status", "kill", "logs", "apps"})
+      BOOST_TEST(contains(cl.usage, cmd));
+  }
+  auto sub = parse({"submit", "--master", "local", "--help"});
+  BOOST_TEST(sub.help);
+  BOOST_TEST(sub.error.empty());
+  BOOST_TEST(sub.command == "submit");
+  for (auto flag : {"--master", "--deploy-mode", "--supervise", "--executor-memory",
+                    "--total-executor-cores", "--properties-file", "local-cluster[N,C,M]"})
+    BOOST_TEST(contains(sub.usage, flag), flag);
+  for (const auto& k : conf_keys())
+    BOOST_TEST(contains(sub.usage, k.key + " [" + k.default_value + "]"), k.key);
+  BOOST_TEST(contains(parse({"help", "node"}).usage, "--work-dir"));
+  BOOST_TEST(contains(parse({"node", "-h"}).usage, "--work-dir"));
+  auto unknown = parse({"launch"});
+  BOOST_TEST(contains(unknown.error, "'launch'"));
+  BOOST_TEST(!unknown.usage.empty());
+  BOOST_TEST(!parse({}).error.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,135 @@
+#pragma once
+// The driver's scheduling policy, as plain code (Spark's DAGScheduler and
+// TaskScheduler in one): jobs become stages cut at shuffle boundaries, stages
+// become task sets, pending tasks go to free executor cores. The driver actor
+// feeds it events and sends what it returns; tests drive it directly.
+
+#include "runtime/plan.hpp"
+#include "runtime/task_set.hpp"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+/// A task to send to an executor.
+struct task_launch {
+  task_id id = 0;
+  executor_id executor;
+  stage_id stage = 0;
+  int32_t partition = 0;
+  int32_t attempt = 0;
+  std::string payload;  ///< encode_task(...)
+};
+
+/// A finished job: results per requested partition, or the error.
+struct job_outcome {
+  job_id id = 0;
+  bool ok = false;
+  std::string error;
+  std::vector<std::string> results;
+};
+
+/// Where a reducer could not fetch a map output.
+struct fetch_failure_info {
+  shuffle_id shuffle = 0;
+  int32_t map_partition = 0;
+  executor_id executor;
+};
+
+/// Jobs, stages, map outputs and executors of one application.
+class dag_scheduler {
+public:
+  explicit dag_scheduler(int32_t max_failures);
+
+  // -- executors ------------------------------------------------------------------
+  void add_executor(const executor_id& id, int32_t cores);
+  /// Its running tasks go back to pending; its map outputs and cached
+  /// blocks are forgotten (stages needing them run again).
+  void remove_executor(const executor_id& id);
+  int32_t total_cores() const;
+  size_t executor_count() const { return executors_.size(); }
+
+  // -- jobs -----------------------------------------------------------------------
+  job_id submit_job(job_request req);
+  /// Pending tasks assigned to free cores, oldest stage first.
+  std::vector<task_launch> schedule();
+  /// A result (result task) or per-reducer sizes (map task); `cached` lists
+  /// the (node, partition) blocks the task cached on its executor.
+  void task_succeeded(task_id id, std::string result, std::vector<int64_t> map_sizes,
+                      std::vector<std::pair<node_id, int32_t>> cached = {});
+  void task_failed(task_id id, const std::string& error, std::optional<fetch_failure_info> fetch = {});
+  /// Jobs that ended since the last call.
+  std::vector<job_outcome> take_finished();
+  /// Running tasks to kill (their job failed): (executor, task).
+  std::vector<std::pair<executor_id, task_id>> take_kills();
+
+  size_t running_tasks() const { return task_owner_.size(); }
+  size_t active_jobs() const { return jobs_.size(); }
+  /// Map outputs known for a shuffle (for tests and logs).
+  size_t available_outputs(shuffle_id s) const;
+
+private:
+  struct executor_info {
+    int32_t cores = 0;
+    int32_t free = 0;
+  };
+  struct stage_info {
+    stage_id id = 0;
+    std::shared_ptr<node_base> node;            // last node of the pipeline
+    std::shared_ptr<shuffle_dep_base> shuffle;  // map stage: the shuffle it writes
+    std::vector<stage_id> parents;              // map stages it reads
+    std::set<job_id> jobs;                      // jobs waiting on it
+    std::vector<shuffle_id> reads;              // shuffles its pipeline reads
+    int32_t fetch_failures = 0;
+  };
+  struct job_info {
+    job_request req;
+    stage_id result_stage = 0;
+    std::vector<std::optional<std::string>> results;
+    size_t remaining = 0;
+    std::map<int32_t, size_t> slot;  // partition -> index in results
+  };
+
+  stage_id new_stage(std::shared_ptr<node_base> last, std::shared_ptr<shuffle_dep_base> shuffle, job_id job);
+  stage_id map_stage_for(const std::shared_ptr<shuffle_dep_base>& dep, job_id job);
+  std::vector<stage_id> parent_stages(node_base& last, job_id job);
+  bool outputs_complete(shuffle_id s) const;
+  std::vector<int32_t> missing_outputs(shuffle_id s) const;
+  /// Makes sure every stage a runnable stage needs is active, recursively.
+  void activate(stage_id s);
+  bool ready(const stage_info& st) const;
+  void stage_finished(stage_id s);
+  void fail_job(job_id j, const std::string& error);
+  task_spec spec_for(const stage_info& st, int32_t partition, int32_t attempt) const;
+  std::map<int32_t, std::set<executor_id>> preferred_for(const stage_info& st) const;
+  void release_core(const executor_id& e);
+
+  int32_t max_failures_;
+  std::map<executor_id, executor_info> executors_;
+  std::map<stage_id, stage_info> stages_;
+  std::map<shuffle_id, stage_id> shuffle_stage_;
+  // For each shuffle, the executor holding each map output (nullopt: missing).
+  std::map<shuffle_id, std::vector<std::optional<executor_id>>> outputs_;
+  std::map<shuffle_id, size_t> available_;          // non-empty entries of outputs_
+  std::map<stage_id, task_set> active_;             // stages with a task set
+  struct running_task {
+    stage_id stage = 0;
+    executor_id executor;
+  };
+  std::map<task_id, running_task> task_owner_;      // running tasks
+  std::map<job_id, job_info> jobs_;
+  std::map<node_id, std::map<int32_t, std::set<executor_id>>> cache_locs_;
+  std::vector<job_outcome> finished_;
+  std::vector<std::pair<executor_id, task_id>> kills_;
+  job_id next_job_ = 0;
+  stage_id next_stage_ = 0;
+  task_id next_task_ = 0;
+};
+
+} // namespace troupe

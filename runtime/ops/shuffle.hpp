@@ -1,0 +1,301 @@
+#pragma once
+// Wide operations. The map side (a shuffle dependency) splits each map
+// partition into one block per reducer, combining values by key when it can;
+// the reduce side (a node with no narrow parent) fetches its blocks from
+// every map output and merges them.
+
+#include "runtime/block_store.hpp"
+#include "runtime/fn_ref.hpp"
+#include "runtime/plan.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace troupe::ops {
+
+/// Marks a map output as written, so that a reducer can tell an empty block
+/// (not stored) from a lost one.
+inline block_id map_done_block(shuffle_id s, int32_t m) { return {s, m, -1}; }
+
+/// Stores the non-empty buckets of map partition m, and the done marker; returns bytes per reducer.
+template <class T>
+std::vector<int64_t> store_buckets(task_context& ctx, shuffle_id s, int32_t m, std::vector<std::vector<T>>& buckets) {
+  std::vector<int64_t> sizes(buckets.size(), 0);
+  for (size_t r = 0; r < buckets.size(); ++r) {
+    if (buckets[r].empty())
+      continue;
+    auto block = std::make_shared<rows_of<T>>(std::move(buckets[r]));
+    sizes[r] = static_cast<int64_t>(std::max<size_t>(block->bytes_estimate(), 1));
+    ctx.blocks->put(shuffle_block(s, m, static_cast<int32_t>(r)), std::move(block));
+  }
+  ctx.blocks->put(map_done_block(s, m), std::make_shared<rows_of<int8_t>>());
+  return sizes;
+}
+
+/// The blocks of reducer `reduce` of shuffle read `rd` (empty ones skipped).
+template <class T>
+std::vector<partition_ptr> fetch_blocks(task_context& ctx, const node_base::shuffle_read& rd, int32_t reduce) {
+  auto it = ctx.map_locations.find(rd.id);
+  if (it == ctx.map_locations.end() || static_cast<int32_t>(it->second.size()) != rd.maps)
+    throw fetch_failed(rd.id, 0, "", "the task carries no locations for this shuffle");
+  return ctx.fetcher->fetch(rd.id, reduce, it->second, &rows_of<T>::decode_rows);
+}
+
+// -- partitioners ------------------------------------------------------------
+
+/// Hash of the key of a pair.
+struct hash_by_key {
+  int32_t n = 1;
+  template <class K, class V>
+  int32_t operator()(const std::pair<K, V>& row) const { return hash_partition(row.first, n); }
+  void start(int32_t) {}
+  MSGPACK_DEFINE(n);
+};
+
+/// Rows spread evenly, starting at a position that depends on the map partition.
+struct round_robin {
+  int32_t n = 1;
+  int64_t next = 0;
+  template <class T>
+  int32_t operator()(const T&) { return static_cast<int32_t>(next++ % n); }
+  void start(int32_t m) { next = static_cast<int64_t>(mix64(static_cast<uint64_t>(m)) % static_cast<uint64_t>(n)); }
+  MSGPACK_DEFINE(n);
+};
+
+/// Key ranges cut at sorted `bounds` (reducer i takes keys <= bounds[i]);
+/// reversed for a descending sort.
+template <class K>
+struct range_by_key {
+  int32_t n = 1;
+  bool ascending = true;
+  std::vector<K> bounds;
+  template <class V>
+  int32_t operator()(const std::pair<K, V>& row) const {
+    auto i = static_cast<int32_t>(std::lower_bound(bounds.begin(), bounds.end(), row.first) - bounds.begin());
+    return ascending ? i : n - 1 - i;
+  }
+  void start(int32_t) {}
+  MSGPACK_DEFINE(n, ascending, bounds);
+};
+
+// -- map side ----------------------------------------------------------------
+
+/// Buckets rows of T by a partitioner, without combining.
+template <class T, class Part>
+class bucket_dep final : public shuffle_dep_base {
+public:
+  explicit bucket_dep(Part part) : part_(std::move(part)) {}
+  const char* impl() const override { return registered<bucket_dep>::name; }
+  void encode(writer& w) const override { w << part_; }
+  static std::shared_ptr<shuffle_dep_base> decode(reader& r, decode_env&) {
+    return std::make_shared<bucket_dep>(r.read<Part>());
+  }
+  std::vector<int64_t> write(task_context& ctx, int32_t m) override {
+    std::vector<std::vector<T>> buckets(static_cast<size_t>(reducers));
+    Part part = part_;
+    part.start(m);
+    auto s = make_sink<T>([&](T&& row) {
+      auto r = part(row);
+      buckets[static_cast<size_t>(r)].push_back(std::move(row));
+    });
+    static_cast<node<T>&>(*parent).run(ctx, m, s);
+    return store_buckets(ctx, id, m, buckets);
+  }
+
+private:
+  Part part_;
+};
+
+/// Combines values of equal keys with F before bucketing by key hash.
+template <class K, class V, class F>
+class combine_dep final : public shuffle_dep_base {
+public:
+  explicit combine_dep(F f) : f_(std::move(f)) {}
+  const char* impl() const override { return registered<combine_dep>::name; }
+  void encode(writer& w) const override { encode_fn(w, f_); }
+  static std::shared_ptr<shuffle_dep_base> decode(reader& r, decode_env&) {
+    return std::make_shared<combine_dep>(decode_fn<F>(r));
+  }
+  std::vector<int64_t> write(task_context& ctx, int32_t m) override {
+    std::vector<std::unordered_map<K, V, hash<K>>> maps(static_cast<size_t>(reducers));
+    auto s = make_sink<std::pair<K, V>>([&](std::pair<K, V>&& row) {
+      auto& map = maps[static_cast<size_t>(hash_partition(row.first, reducers))];
+      auto it = map.find(row.first);
+      if (it == map.end())
+        map.emplace(std::move(row.first), std::move(row.second));
+      else
+        it->second = f_(std::move(it->second), std::move(row.second));
+    });
+    static_cast<node<std::pair<K, V>>&>(*parent).run(ctx, m, s);
+    std::vector<std::vector<std::pair<K, V>>> buckets(maps.size());
+    for (size_t r = 0; r < maps.size(); ++r) {
+      buckets[r].reserve(maps[r].size());
+      for (auto& kv : maps[r])
+        buckets[r].emplace_back(std::move(const_cast<K&>(kv.first)), std::move(kv.second));
+      maps[r] = {};
+    }
+    return store_buckets(ctx, id, m, buckets);
+  }
+
+private:
+  F f_;
+};
+
+// -- reduce side ---------------------------------------------------------------
+
+/// Base of reduce-side nodes: no narrow parent, reads shuffles.
+template <class T>
+class shuffled_node : public node<T> {
+public:
+  std::vector<std::pair<size_t, int32_t>> parent_partitions(int32_t) const override { return {}; }
+};
+
+/// The rows of every map output for this reducer, as they come.
+template <class T>
+class concat_node final : public shuffled_node<T> {
+public:
+  const char* impl() const override { return registered<concat_node>::name; }
+  std::string describe() const override { return "shuffled"; }
+  void encode(writer&, int32_t) const override {}
+  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
+    return std::make_shared<concat_node>();
+  }
+
+protected:
+  void compute(task_context& ctx, int32_t p, sink<T>& out) override {
+    for (auto& block : fetch_blocks<T>(ctx, this->reads.at(0), p))
+      for (const T& row : rows<T>(*block)) {
+        T copy = row;
+        out.push(std::move(copy));
+      }
+  }
+};
+
+/// Values of equal keys combined with F.
+template <class K, class V, class F>
+class reduced_node final : public shuffled_node<std::pair<K, V>> {
+public:
+  explicit reduced_node(F f) : f_(std::move(f)) {}
+  const char* impl() const override { return registered<reduced_node>::name; }
+  std::string describe() const override { return "reduce_by_key"; }
+  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
+  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
+    return std::make_shared<reduced_node>(decode_fn<F>(r));
+  }
+
+protected:
+  void compute(task_context& ctx, int32_t p, sink<std::pair<K, V>>& out) override {
+    std::unordered_map<K, V, hash<K>> acc;
+    for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
+      for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
+        auto it = acc.find(k);
+        if (it == acc.end())
+          acc.emplace(k, v);
+        else
+          it->second = f_(std::move(it->second), V(v));
+      }
+    for (auto& kv : acc) {
+      std::pair<K, V> row{std::move(const_cast<K&>(kv.first)), std::move(kv.second)};
+      out.push(std::move(row));
+    }
+  }
+
+private:
+  F f_;
+};
+
+/// All values of each key, in fetch order.
+template <class K, class V>
+class grouped_node final : public shuffled_node<std::pair<K, std::vector<V>>> {
+public:
+  const char* impl() const override { return registered<grouped_node>::name; }
+  std::string describe() const override { return "group_by_key"; }
+  void encode(writer&, int32_t) const override {}
+  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
+    return std::make_shared<grouped_node>();
+  }
+
+protected:
+  void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::vector<V>>>& out) override {
+    std::unordered_map<K, std::vector<V>, hash<K>> groups;
+    for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
+      for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
+        groups[k].push_back(v);
+    for (auto& kv : groups) {
+      std::pair<K, std::vector<V>> row{std::move(const_cast<K&>(kv.first)), std::move(kv.second)};
+      out.push(std::move(row));
+    }
+  }
+};
+
+/// This reducer's key range, sorted by key.
+template <class K, class V>
+class sorted_node final : public shuffled_node<std::pair<K, V>> {
+public:
+  explicit sorted_node(bool ascending) : ascending_(ascending) {}
+  const char* impl() const override { return registered<sorted_node>::name; }
+  std::string describe() const override { return "sort_by_key"; }
+  void encode(writer& w, int32_t) const override { w << ascending_; }
+  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
+    return std::make_shared<sorted_node>(r.read<bool>());
+  }
+
+protected:
+  void compute(task_context& ctx, int32_t p, sink<std::pair<K, V>>& out) override {
+    std::vector<std::pair<K, V>> all;
+    auto blocks = fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p);
+    size_t n = 0;
+    for (auto& b : blocks)
+      n += b->rows();
+    all.reserve(n);
+    for (auto& b : blocks) {
+      auto& rs = rows<std::pair<K, V>>(*b);
+      all.insert(all.end(), rs.begin(), rs.end());
+    }
+    blocks.clear();
+    if (ascending_)
+      std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    else
+      std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return b.first < a.first; });
+    for (auto& row : all)
+      out.push(std::move(row));
+  }
+
+private:
+  bool ascending_;
+};
+
+/// Inner join: (k, (v, w)) for every v on the left and w on the right with key k.
+template <class K, class V, class W>
+class joined_node final : public shuffled_node<std::pair<K, std::pair<V, W>>> {
+public:
+  const char* impl() const override { return registered<joined_node>::name; }
+  std::string describe() const override { return "join"; }
+  void encode(writer&, int32_t) const override {}
+  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
+    return std::make_shared<joined_node>();
+  }
+
+protected:
+  void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::pair<V, W>>>& out) override {
+    std::unordered_map<K, std::vector<V>, hash<K>> left;
+    for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
+      for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
+        left[k].push_back(v);
+    for (auto& block : fetch_blocks<std::pair<K, W>>(ctx, this->reads.at(1), p))
+      for (const auto& [k, w] : rows<std::pair<K, W>>(*block)) {
+        auto it = left.find(k);
+        if (it == left.end())
+          continue;
+        for (const V& v : it->second) {
+          std::pair<K, std::pair<V, W>> row{k, {v, w}};
+          out.push(std::move(row));
+        }
+      }
+  }
+};
+
+} // namespace troupe::ops

@@ -1,0 +1,263 @@
+#pragma once
+// The plan of a job: datasets as nodes (Spark's RDDs) linked by narrow
+// dependencies (same process, same pass) and shuffle dependencies (stage
+// boundaries). Nodes are typed for the API and type-erased here; each
+// concrete node type registers a decoder under a stable name, so an executor
+// running the same binary rebuilds exactly the nodes a task needs.
+
+#include "runtime/ids.hpp"
+#include "runtime/partition.hpp"
+#include "runtime/serialize.hpp"
+#include "runtime/sink.hpp"
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+namespace troupe {
+
+class block_store;
+class node_base;
+class shuffle_dep_base;
+
+/// Thrown by a reducer that could not get a map output; the driver then
+/// recomputes that map output (Spark's FetchFailed).
+struct fetch_failed : std::runtime_error {
+  fetch_failed(shuffle_id s, int32_t map, executor_id exec, const std::string& why)
+    : std::runtime_error("fetch failed: shuffle " + std::to_string(s) + " map " + std::to_string(map)
+                         + " on executor " + exec + ": " + why),
+      shuffle(s), map_partition(map), executor(std::move(exec)) {}
+  shuffle_id shuffle;
+  int32_t map_partition;
+  executor_id executor;
+};
+
+/// Gets shuffle blocks for a reducer: from this executor's store, a
+/// colocated executor's, or over the network.
+class block_fetcher {
+public:
+  virtual ~block_fetcher() = default;
+  /// Blocks (shuffle, m, reduce) for every map m, in map order.
+  /// `locations[m]` is the executor holding map m's output. Throws fetch_failed.
+  virtual std::vector<partition_ptr> fetch(shuffle_id shuffle, int32_t reduce,
+                                           const std::vector<executor_id>& locations,
+                                           partition_decoder decoder) = 0;
+};
+
+/// What a running task can reach.
+struct task_context {
+  executor_id executor;
+  block_store* blocks = nullptr;
+  block_fetcher* fetcher = nullptr;
+  /// For each shuffle the task reads: the executor holding each map's output.
+  std::map<shuffle_id, std::vector<executor_id>> map_locations;
+  /// (node, partition) pairs this task computed and cached.
+  std::vector<std::pair<node_id, int32_t>> cached;
+  int32_t partition = 0;
+  int32_t attempt = 0;
+};
+
+// -- the registry of concrete types --------------------------------------------
+
+/// How nodes already rebuilt are found by the nodes that depend on them.
+struct decode_env {
+  std::map<node_id, std::shared_ptr<node_base>> nodes;
+  std::map<shuffle_id, std::shared_ptr<shuffle_dep_base>> shuffles;
+};
+
+/// Common fields of every encoded node.
+struct node_header {
+  node_id id = 0;
+  int32_t partitions = 0;
+  bool cached = false;
+  std::vector<node_id> parents;         // narrow parents (absent ones are null)
+  std::vector<shuffle_id> shuffles;     // shuffle dependencies read
+  std::vector<int32_t> shuffle_maps;    // number of map partitions per shuffle
+};
+
+using node_decoder = std::shared_ptr<node_base> (*)(reader&, const node_header&, decode_env&);
+using shuffle_decoder = std::shared_ptr<shuffle_dep_base> (*)(reader&, decode_env&);
+class result_op_base;
+using op_decoder = std::shared_ptr<result_op_base> (*)(reader&);
+
+namespace impl_registry {
+/// Registers a decoder under the name of the type; returns the name to
+/// encode. Two types with one name (internal-linkage twins in two files) get
+/// "#2", "#3", ... in registration order, which is fixed for one binary.
+const char* add(const char* type_name, const void* decoder);
+/// The decoder registered under `name`; throws decode_error when unknown.
+const void* find(std::string_view name);
+} // namespace impl_registry
+
+/// Gives each concrete type a stable name and registers its static decode().
+template <class Derived>
+struct registered {
+  static const char* const name;
+};
+template <class Derived>
+const char* const registered<Derived>::name =
+  impl_registry::add(typeid(Derived).name(), reinterpret_cast<const void*>(&Derived::decode));
+
+// -- nodes ------------------------------------------------------------------------
+
+/// A dataset in a plan, without its row type.
+class node_base {
+public:
+  virtual ~node_base() = default;
+
+  node_id id = 0;
+  int32_t partitions = 0;
+  bool cached = false;
+  /// Narrow dependencies, computed in the same task.
+  std::vector<std::shared_ptr<node_base>> parents;
+  /// Shuffle dependencies: this node reads their reducer outputs (driver side).
+  std::vector<std::shared_ptr<shuffle_dep_base>> shuffles;
+  /// What this node reads of each shuffle, known on both sides.
+  struct shuffle_read {
+    shuffle_id id = 0;
+    int32_t maps = 0;  ///< map partitions (= blocks per reducer)
+  };
+  std::vector<shuffle_read> reads;
+
+  /// The registered name of the concrete type.
+  virtual const char* impl() const = 0;
+  /// For partition p of this node, the (parent index, parent partition)
+  /// pairs it reads. Default: partition p of every parent.
+  virtual std::vector<std::pair<size_t, int32_t>> parent_partitions(int32_t p) const;
+  /// Writes what an executor needs to compute partition p (functions, a slice of data).
+  virtual void encode(writer& w, int32_t p) const = 0;
+  /// A short name for logs ("map", "text_file", ...).
+  virtual std::string describe() const;
+};
+
+/// A dataset of T.
+template <class T>
+class node : public node_base {
+public:
+  using row_type = T;
+  /// Pushes partition p into `out`, from the cache when this node is cached and
+  /// the block is there, else computing it (and caching it if asked).
+  void run(task_context& ctx, int32_t p, sink<T>& out);
+
+protected:
+  virtual void compute(task_context& ctx, int32_t p, sink<T>& out) = 0;
+};
+
+namespace detail {
+partition_ptr cache_get(task_context& ctx, node_id id, int32_t p);
+void cache_put(task_context& ctx, node_id id, int32_t p, partition_ptr data);
+} // namespace detail
+
+template <class T>
+void node<T>::run(task_context& ctx, int32_t p, sink<T>& out) {
+  if (!cached || ctx.blocks == nullptr) {
+    compute(ctx, p, out);
+    return;
+  }
+  if (auto hit = detail::cache_get(ctx, id, p)) {
+    for (const T& row : rows<T>(*hit)) {
+      T copy = row;
+      out.push(std::move(copy));
+    }
+    return;
+  }
+  std::vector<T> all;
+  auto collect = make_sink<T>([&](T&& row) { all.push_back(std::move(row)); });
+  compute(ctx, p, collect);
+  auto block = std::make_shared<rows_of<T>>(std::move(all));
+  detail::cache_put(ctx, id, p, block);
+  for (const T& row : block->get()) {
+    T copy = row;
+    out.push(std::move(copy));
+  }
+}
+
+/// The typed parent `i` of a node (null when the task did not need it).
+template <class T>
+node<T>* parent_as(const node_base& n, size_t i) {
+  return static_cast<node<T>*>(n.parents.at(i).get());
+}
+
+// -- shuffle dependencies -----------------------------------------------------
+
+/// A shuffle: the map side of a wide operation. A map task runs partition m
+/// of `parent` and stores one block per reducer.
+class shuffle_dep_base {
+public:
+  virtual ~shuffle_dep_base() = default;
+  shuffle_id id = 0;
+  int32_t reducers = 0;
+  std::shared_ptr<node_base> parent;
+
+  virtual const char* impl() const = 0;
+  /// Writes the partitioner and combiner.
+  virtual void encode(writer& w) const = 0;
+  /// Runs map partition m and stores blocks (id, m, r); returns bytes per reducer.
+  virtual std::vector<int64_t> write(task_context& ctx, int32_t m) = 0;
+};
+
+// -- actions --------------------------------------------------------------------
+
+/// What a result task does with its partition (collect, count, save, ...).
+class result_op_base {
+public:
+  virtual ~result_op_base() = default;
+  virtual const char* impl() const = 0;
+  virtual void encode(writer& w) const = 0;
+  /// Runs partition p of `n` and returns the encoded partial result.
+  virtual std::string run(task_context& ctx, node_base& n, int32_t p) = 0;
+};
+
+/// One action to run: a result op over some partitions of a node.
+struct job_request {
+  std::shared_ptr<node_base> node;
+  std::shared_ptr<result_op_base> op;
+  std::vector<int32_t> partitions;  ///< empty = all
+  std::string description;          ///< "collect", "count", ...
+};
+
+/// Thrown by an action whose job failed; what() is the reason.
+struct job_failed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Runs jobs for an application's context: the driver implements it.
+class job_runner {
+public:
+  virtual ~job_runner() = default;
+  /// Runs a job and returns one encoded result per requested partition, in
+  /// order. Throws job_failed.
+  virtual std::vector<std::string> run_job(job_request req) = 0;
+  /// Cores of all executors, waiting until at least one executor is there.
+  virtual int32_t total_cores() = 0;
+};
+
+// -- task payloads ------------------------------------------------------------
+
+/// What a task computes, as the driver encodes it for an executor.
+struct task_spec {
+  stage_id stage = 0;
+  int32_t partition = 0;
+  int32_t attempt = 0;
+  std::shared_ptr<node_base> node;            ///< the stage's last node
+  std::shared_ptr<shuffle_dep_base> shuffle;  ///< set for a map task
+  std::shared_ptr<result_op_base> op;         ///< set for a result task
+  std::map<shuffle_id, std::vector<executor_id>> map_locations;
+};
+
+/// Encodes a task: the nodes partition `spec.partition` needs, parents
+/// first, then the shuffle writer or result op, then map locations.
+std::string encode_task(const task_spec& spec);
+
+/// Rebuilds a task on an executor. Throws decode_error on bad bytes or a
+/// name this binary does not know.
+task_spec decode_task(std::string_view bytes);
+
+/// The nodes of a stage's pipeline reachable through narrow dependencies.
+std::vector<node_base*> narrow_closure(node_base& last);
+
+} // namespace troupe
