@@ -1,1 +1,300 @@
-// placeholder
+#include "actors/driver.hpp"
+
+#include "runtime/app_registry.hpp"
+#include "runtime/dag_scheduler.hpp"
+#include "runtime/log.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <thread>
+
+namespace troupe {
+
+namespace {
+
+using done_atom = caf::atom_constant<caf::atom("appdone")>;
+constexpr done_atom done_v{};
+
+/// One action waiting for its job.
+struct job_ticket {
+  job_request req;
+  std::promise<job_outcome> done;
+};
+
+/// The application thread's view of the driver: actions queue a ticket,
+/// wake the actor, and block on the ticket's future.
+class driver_bridge final : public job_runner {
+public:
+  explicit driver_bridge(caf::actor driver) : driver_(std::move(driver)) {}
+
+  std::vector<std::string> run_job(job_request req) override {
+    auto ticket = std::make_shared<job_ticket>();
+    ticket->req = std::move(req);
+    auto fut = ticket->done.get_future();
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (!stop_reason_.empty())
+        throw job_failed(stop_reason_);
+      queue_.push_back(ticket);
+    }
+    caf::anon_send(driver_, wake_v);
+    auto out = fut.get();
+    if (!out.ok)
+      throw job_failed(out.error);
+    return std::move(out.results);
+  }
+
+  int32_t total_cores() override {
+    std::unique_lock<std::mutex> lock{mtx_};
+    while (cores_ == 0 && stop_reason_.empty()) {
+      if (!cv_.wait_for(lock, std::chrono::seconds(15), [&] { return cores_ > 0 || !stop_reason_.empty(); }))
+        log::driver()->warn("no executor has registered yet; the cluster may have no free cores or memory");
+    }
+    if (cores_ == 0)
+      throw job_failed(stop_reason_);
+    return cores_;
+  }
+
+  std::deque<std::shared_ptr<job_ticket>> take_jobs() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return std::exchange(queue_, {});
+  }
+
+  void set_cores(int32_t n) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    cores_ = n;
+    cv_.notify_all();
+  }
+
+  /// Fails queued and future actions with `reason`.
+  void stop(const std::string& reason) {
+    std::deque<std::shared_ptr<job_ticket>> q;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_reason_ = reason;
+      q.swap(queue_);
+      cv_.notify_all();
+    }
+    for (auto& t : q)
+      t->done.set_value({0, false, reason, {}});
+  }
+
+private:
+  caf::actor driver_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<job_ticket>> queue_;
+  int32_t cores_ = 0;
+  std::string stop_reason_;
+};
+
+struct driver_state {
+  static inline const char* name = "driver";
+  driver_options opts;
+  app_id app;
+  std::unique_ptr<dag_scheduler> dag;
+  std::shared_ptr<driver_bridge> bridge;
+  std::map<executor_id, caf::actor> executors;
+  std::map<job_id, std::shared_ptr<job_ticket>> tickets;
+  std::thread app_thread;
+  bool stopping = false;
+
+  ~driver_state() {
+    if (bridge)
+      bridge->stop("driver stopped");
+    if (app_thread.joinable())
+      app_thread.join();
+  }
+};
+
+using self_ptr = caf::stateful_actor<driver_state>*;
+
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  for (auto& t : st.dag->schedule()) {
+    auto it = st.executors.find(t.executor);
+    if (it != st.executors.end())
+      self->send(it->second, launch_task{t.id, std::move(t.payload)});
+  }
+  for (auto& [exec, task] : st.dag->take_kills()) {
+    auto it = st.executors.find(exec);
+    if (it != st.executors.end())
+      self->send(it->second, kill_task{task});
+  }
+  for (auto& done : st.dag->take_finished()) {
+    auto it = st.tickets.find(done.id);
+    if (it == st.tickets.end())
+      continue;
+    if (!done.ok)
+      log::driver()->warn("job failed app={} job={} error={}", st.app, done.id, done.error);
+    it->second->done.set_value(std::move(done));
+    st.tickets.erase(it);
+  }
+}
+
+/// Ends the application: tells the master and the executors, then quits.
+void finish(self_ptr self, int code, const std::string& error) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  {
+    std::lock_guard<std::mutex> guard{st.opts.outcome->mtx};
+    st.opts.outcome->exit_code = code;
+    st.opts.outcome->error = error;
+  }
+  st.bridge->stop(error.empty() ? "application finished" : error);
+  for (auto& [id, t] : st.tickets)
+    t->done.set_value({id, false, error.empty() ? "application finished" : error, {}});
+  st.tickets.clear();
+  if (!st.app.empty())
+    self->send(st.opts.master, unregister_application{st.app, code == 0 ? app_state::finished : app_state::failed});
+  for (auto& [id, e] : st.executors)
+    self->send(e, stop_executor{"application finished"});
+  log::driver()->info("application done app={} exit={} {}", st.app, code, error);
+  self->quit();
+}
+
+void lose_executor(self_ptr self, const executor_id& exec, const std::string& why) {
+  auto& st = self->state;
+  if (st.executors.erase(exec) == 0)
+    return;
+  log::driver()->warn("executor lost app={} exec={} reason={}", st.app, exec, why);
+  st.dag->remove_executor(exec);
+  st.bridge->set_cores(st.dag->total_cores());
+  dispatch(self);
+}
+
+void start_app(self_ptr self) {
+  auto& st = self->state;
+  const app_entry* entry = find_app(st.opts.desc.name);
+  if (entry == nullptr) {
+    finish(self, 2, "unknown application '" + st.opts.desc.name + "'");
+    return;
+  }
+  auto bridge = st.bridge;
+  auto args = st.opts.desc.args;
+  auto ctx_opts = st.opts.ctx;
+  caf::actor me = self;
+  st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
+    int code = 0;
+    std::string error;
+    try {
+      context ctx(*bridge, ctx_opts);
+      code = entry->main(ctx, args);
+      if (code != 0)
+        error = "application exited with status " + std::to_string(code);
+    } catch (const job_failed& e) {
+      code = 1;
+      error = std::string("job failed: ") + e.what();
+    } catch (const std::exception& e) {
+      code = 1;
+      error = e.what();
+    } catch (...) {
+      code = 1;
+      error = "the application threw an unknown exception";
+    }
+    caf::anon_send(me, done_v, code, error);
+  });
+}
+
+} // namespace
+
+caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
+  return sys.spawn([opts](self_ptr self) -> caf::behavior {
+    auto& st = self->state;
+    st.opts = opts;
+    st.dag = std::make_unique<dag_scheduler>(opts.max_failures);
+    st.bridge = std::make_shared<driver_bridge>(caf::actor{self});
+    self->set_default_handler([](caf::scheduled_actor*, caf::message_view& m) -> caf::result<caf::message> {
+      log::driver()->warn("unexpected message ignored: {}", caf::to_string(m.copy_content_to_message()));
+      return caf::sec::unexpected_message;
+    });
+    self->set_down_handler([self](caf::down_msg& dm) {
+      auto& st = self->state;
+      if (dm.source == st.opts.master.address()) {
+        finish(self, 1, "lost the connection to the master");
+        return;
+      }
+      for (auto& [id, e] : st.executors)
+        if (e.address() == dm.source) {
+          auto exec = id;
+          lose_executor(self, exec, "executor actor down: " + self->system().render(dm.reason));
+          return;
+        }
+    });
+    self->monitor(opts.master);
+    self->request(opts.master, std::chrono::seconds(30), register_application{opts.desc, self})
+      .then(
+        [self](const registered_application& r) {
+          self->state.app = r.app;
+          {
+            std::lock_guard<std::mutex> guard{self->state.opts.outcome->mtx};
+            self->state.opts.outcome->app = r.app;
+          }
+          log::driver()->info("application registered app={} name={}", r.app, self->state.opts.desc.name);
+          start_app(self);
+        },
+        [self](caf::error& err) {
+          finish(self, 1, "cannot register the application with the master: " + self->system().render(err));
+        });
+    return {
+      [=](wake_atom) {
+        auto& st = self->state;
+        for (auto& t : st.bridge->take_jobs()) {
+          if (st.stopping) {
+            t->done.set_value({0, false, "driver is stopping", {}});
+            continue;
+          }
+          auto id = st.dag->submit_job(t->req);
+          st.tickets[id] = std::move(t);
+        }
+        dispatch(self);
+      },
+      [=](register_executor& r) {
+        auto& st = self->state;
+        if (st.stopping) {
+          self->send(r.executor, stop_executor{"application finished"});
+          return;
+        }
+        st.executors[r.exec] = r.executor;
+        self->monitor(r.executor);
+        st.dag->add_executor(r.exec, r.cores);
+        st.bridge->set_cores(st.dag->total_cores());
+        log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
+        dispatch(self);
+      },
+      [=](const executor_added& a) {
+        log::driver()->info("executor added app={} exec={} worker={} host={} cores={}", self->state.app, a.exec,
+                            a.worker, a.host, a.cores);
+      },
+      [=](const executor_removed& r) { lose_executor(self, r.exec, r.message); },
+      [=](task_finished& t) {
+        std::vector<std::pair<node_id, int32_t>> cached;
+        for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
+          cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
+        self->state.dag->task_succeeded(t.task, std::move(t.result), std::move(t.map_sizes), std::move(cached));
+        dispatch(self);
+      },
+      [=](const task_failed& t) {
+        log::driver()->info("task failed app={} task={} exec={} error={}", self->state.app, t.task, t.exec, t.error);
+        std::optional<fetch_failure_info> fetch;
+        if (t.fetch_failed)
+          fetch = fetch_failure_info{t.shuffle, t.map_partition, t.map_executor};
+        self->state.dag->task_failed(t.task, t.error, fetch);
+        dispatch(self);
+      },
+      [=](const application_state_changed& c) {
+        if (is_finished(c.state))
+          finish(self, 1, "the master ended the application (" + std::string(to_string(c.state)) + "): " + c.message);
+      },
+      [=](done_atom, int code, const std::string& error) { finish(self, code, error); },
+    };
+  });
+}
+
+} // namespace troupe

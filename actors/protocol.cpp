@@ -1,1 +1,34 @@
-// placeholder
+#include "actors/protocol.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+
+namespace troupe {
+
+void register_protocol(caf::actor_system_config& cfg) {
+  cfg.add_message_type<app_description>("app_description")
+    .add_message_type<register_worker>("register_worker")
+    .add_message_type<worker_heartbeat>("worker_heartbeat")
+    .add_message_type<executor_state_changed>("executor_state_changed")
+    .add_message_type<registered_worker>("registered_worker")
+    .add_message_type<reconnect_worker>("reconnect_worker")
+    .add_message_type<launch_executor>("launch_executor")
+    .add_message_type<kill_executor>("kill_executor")
+    .add_message_type<register_application>("register_application")
+    .add_message_type<unregister_application>("unregister_application")
+    .add_message_type<registered_application>("registered_application")
+    .add_message_type<executor_added>("executor_added")
+    .add_message_type<executor_removed>("executor_removed")
+    .add_message_type<application_state_changed>("application_state_changed")
+    .add_message_type<register_executor>("register_executor")
+    .add_message_type<task_finished>("task_finished")
+    .add_message_type<task_failed>("task_failed")
+    .add_message_type<launch_task>("launch_task")
+    .add_message_type<kill_task>("kill_task")
+    .add_message_type<stop_executor>("stop_executor")
+    .add_message_type<fetch_blocks>("fetch_blocks")
+    .add_message_type<fetched_blocks>("fetched_blocks");
+  cfg.load<caf::io::middleman>();
+}
+
+} // namespace troupe

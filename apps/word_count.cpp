@@ -1,1 +1,69 @@
-// placeholder
+// word_count INPUT [OUTPUT_DIR]: Spark's word count. A word is a maximal run
+// of bytes other than ASCII whitespace.
+
+#include "runtime/app_registry.hpp"
+#include "runtime/dataset.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace troupe::apps {
+
+using word_count_row = std::pair<std::string, int64_t>;
+
+/// (word, occurrences) for every distinct word of `input`, in no particular order.
+dataset<word_count_row> word_counts(context& ctx, const std::string& input) {
+  return ctx.text_file(input)
+    .flat_map([](const std::string& line) { return split_words(line); })
+    .map([](std::string&& w) { return word_count_row{std::move(w), 1}; })
+    .reduce_by_key([](int64_t a, int64_t b) { return a + b; });
+}
+
+/// The `k` most frequent words, most frequent first, ties by word (bytewise ascending).
+std::vector<word_count_row> top_words(std::vector<word_count_row> counts, size_t k) {
+  auto before = [](const word_count_row& a, const word_count_row& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  k = std::min(k, counts.size());
+  std::partial_sort(counts.begin(), counts.begin() + static_cast<ptrdiff_t>(k), counts.end(), before);
+  counts.resize(k);
+  return counts;
+}
+
+int word_count_main(context& ctx, const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 2) {
+    std::cerr << "usage: word_count INPUT [OUTPUT_DIR]\n";
+    return 2;
+  }
+  auto counts = word_counts(ctx, args[0]);
+  if (args.size() == 2) {
+    auto distinct = counts.save_as_text_file(args[1]);
+    std::cout << "saved " << distinct << " distinct words into " << args[1] << "\n";
+    return 0;
+  }
+  auto all = counts.collect();
+  int64_t total = 0;
+  for (auto& [w, n] : all)
+    total += n;
+  auto distinct = all.size();
+  std::string out;
+  for (auto& [w, n] : top_words(std::move(all), 20)) {
+    out += w;
+    out += '\t';
+    out += std::to_string(n);
+    out += '\n';
+  }
+  out += "distinct=" + std::to_string(distinct) + " total=" + std::to_string(total) + "\n";
+  std::cout << out << std::flush;
+  return 0;
+}
+
+} // namespace troupe::apps
+
+TROUPE_APP(word_count, "word_count INPUT [OUTPUT_DIR]",
+           "counts words (runs of non-whitespace bytes); prints the top 20 or saves word<TAB>count lines",
+           troupe::apps::word_count_main);

@@ -29,7 +29,9 @@ struct block_id {
   }
 };
 
+/// The block a map task wrote for one reducer.
 inline block_id shuffle_block(int32_t shuffle, int32_t map, int32_t reduce) { return {shuffle, map, reduce}; }
+/// The block of a cached partition of a dataset node.
 inline block_id cache_block(int32_t node, int32_t partition) { return {-1 - node, partition, 0}; }
 
 /// Thread-safe: task threads put and get concurrently.
@@ -52,14 +54,18 @@ public:
   partition_ptr get(const block_id& id);
   /// The block encoded (the wire form), without decoding a spilled one.
   std::optional<std::string> get_encoded(const block_id& id);
+  /// True if the block is stored, in memory or spilled.
   bool contains(const block_id& id) const;
   /// Drops every block of a shuffle (a = shuffle).
   void remove_shuffle(int32_t shuffle);
   /// Drops every cached partition of a node.
   void remove_cached(int32_t node);
 
+  /// Bytes (estimates) of the blocks held in memory.
   size_t memory_used() const;
+  /// Number of blocks that live in spill files.
   size_t spilled_blocks() const;
+  /// Number of blocks, in memory or spilled.
   size_t block_count() const;
 
 private:

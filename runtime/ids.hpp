@@ -20,7 +20,9 @@ using node_id = int32_t;         ///< a dataset (an RDD in Spark's words)
 /// sequence number; the timestamp is the generator's creation time (UTC).
 class id_generator {
 public:
+  /// Stamps the generator with the current time; ids use `prefix`.
   explicit id_generator(std::string prefix);
+  /// The next id: "<prefix>-<stamp>-0000", then 0001, ... (not thread-safe).
   std::string next();
 
 private:

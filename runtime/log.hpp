@@ -8,14 +8,21 @@ namespace spdlog { class logger; }
 
 namespace troupe::log {
 
+/// The master's logger ("master"); created on first use, thread-safe.
 std::shared_ptr<spdlog::logger> master();
+/// The worker's logger ("worker").
 std::shared_ptr<spdlog::logger> worker();
+/// The driver's logger ("driver").
 std::shared_ptr<spdlog::logger> driver();
+/// The executor's logger ("executor").
 std::shared_ptr<spdlog::logger> executor();
+/// The submitting command's logger ("submit").
 std::shared_ptr<spdlog::logger> submit();
+/// The DAG and task schedulers' logger ("scheduler").
 std::shared_ptr<spdlog::logger> scheduler();
 
-/// Sets the level of every troupe logger: trace, debug, info, warn, error, off.
+/// Sets the level of every troupe logger (default warn): trace, debug, info,
+/// warn, error, critical, off.
 /// Returns false (and changes nothing) for an unknown name.
 bool set_level(const std::string& level);
 

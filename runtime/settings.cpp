@@ -392,50 +392,53 @@ struct command_def {
 };
 
 const std::vector<command_def>& commands() {
-  static const flag_def conf{"--conf", "KEY=VALUE", "set a conf key (repeatable; keys in troupe submit --help)"};
+  static const flag_def conf{"--conf", "KEY=VALUE", "set a conf key; repeatable (see submit -h)"};
   static const flag_def level{"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off"};
-  static const flag_def props{"--properties-file", "FILE", "'key = value' lines, '#' comments; the command line wins"};
-  static const flag_def remote{"--master", "URL", "the cluster's master, troupe://host:port (required)"};
+  static const flag_def props{"--properties-file", "FILE", "'key = value' lines; the command line wins"};
+  static const flag_def remote{"--master", "URL", "troupe://host:port of the master (required)"};
   static const std::vector<command_def> table{
     {"submit", "submit --master MASTER [OPTIONS] APP [APP_ARGS...]",
      "run an application locally or on a cluster",
      "Runs application APP (see troupe apps). Options end at APP: everything after\n"
      "it goes to the application unchanged.",
      {{"--master", "MASTER", "where the application runs (required):\n"
-                             "local, local[N], local[*]: this process, 1, N or all cores\n"
-                             "local-cluster[N,C,M]: a master and N workers (C cores,\n"
-                             "  M MiB each) as processes on loopback, for this run\n"
-                             "troupe://host:port or host:port: a running cluster"},
-      {"--deploy-mode", "client|cluster", "driver here (client, default) or on a worker the\n"
-                                          "master picks (cluster; needs troupe://host:port)"},
+                             "local, local[N], local[*]: this process with\n"
+                             "  1, N or one core per hardware thread\n"
+                             "local-cluster[N,C,M]: a master and N workers\n"
+                             "  (C cores, M MiB each) as processes on\n"
+                             "  loopback, for this submission only\n"
+                             "troupe://host:port (or host:port): a cluster"},
+      {"--deploy-mode", "client|cluster", "driver here (client, the default) or on a\n"
+                                          "worker the master picks (cluster; needs\n"
+                                          "troupe://host:port)"},
       {"--supervise", "", "cluster mode: relaunch the driver if it fails"},
       {"--wait", "", "cluster mode: follow the driver until it ends"},
       {"--executor-cores", "N", "cores per executor (conf executor.cores)"},
-      {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (conf executor.memory)"},
-      {"--total-executor-cores", "N", "cores the application takes (total-executor-cores)"},
+      {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (executor.memory)"},
+      {"--total-executor-cores", "N", "cores to take in all (total-executor-cores)"},
       conf, props, level}},
     {"node", "node --role master|worker|executor|driver [OPTIONS]",
-     "run one role of a cluster: master, worker, executor or driver",
+     "run one role: master, worker, executor or driver",
      "Runs one role of a cluster until it is stopped.",
      {{"--role", "ROLE", "master, worker, executor or driver (required)"},
-      {"--host", "H", "address to bind and advertise (default 127.0.0.1)"},
-      {"--port", "P", "port to listen on (master: 7077; others: any free port)"},
-      {"--master", "URL", "the master, troupe://host:port (required for a worker)"},
-      {"--cores", "N", "cores a worker offers (default: hardware threads)"},
-      {"--memory", "SIZE", "memory a worker offers, e.g. 4g (default: RAM - 1 GiB)"},
-      {"--work-dir", "D", "a worker's directory for logs and spills (default work)"},
+      {"--host", "H", "address to bind and advertise (127.0.0.1)"},
+      {"--port", "P", "port (master: 7077; others: any free port)"},
+      {"--master", "URL", "the master (troupe://host:port; for workers)"},
+      {"--cores", "N", "cores a worker offers (hardware threads)"},
+      {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)"},
+      {"--work-dir", "D", "a worker's logs and spills (default: work)"},
       conf, props, level}},
     {"simulate", "simulate --workers N [OPTIONS]",
-     "start a master and N workers on loopback and keep them up",
+     "keep a master and N workers up on loopback",
      "Starts a master and N workers on loopback and keeps them up until interrupted.",
      {{"--workers", "N", "number of workers (required, >= 1)"},
-      {"--cores", "C", "cores per worker (default: hardware threads)"},
-      {"--memory", "SIZE", "memory per worker, e.g. 1g (default: RAM - 1 GiB)"},
-      {"--threads", "", "run the workers as threads of one process, not processes"},
+      {"--cores", "C", "cores per worker (hardware threads)"},
+      {"--memory", "SIZE", "memory per worker (default: RAM - 1 GiB)"},
+      {"--threads", "", "workers as threads of this process"},
       {"--port", "P", "the master's port (default 7077)"},
       conf, level}},
     {"status", "status --master troupe://host:port [DRIVER_ID]",
-     "show a cluster's drivers, or one driver's state",
+     "show the drivers of a cluster, or one driver",
      "Shows the state of one driver, or of every driver the master knows.", {remote, level}},
     {"kill", "kill --master troupe://host:port DRIVER_ID", "kill a cluster-mode driver",
      "Kills a cluster-mode driver and its application.", {remote, level}},
@@ -449,9 +452,9 @@ const std::vector<command_def>& commands() {
 
 /// Appends "  left" padded to a column, then `help` with continuation lines indented.
 void append_row(std::string& text, const std::string& left, std::string_view help) {
-  constexpr size_t column = 34;
+  constexpr size_t column = 32;
   std::string row = "  " + left;
-  row.resize(std::max(row.size() + 1, column), ' ');
+  row.resize(std::max(row.size() + 2, column), ' ');
   for (size_t pos = 0;;) {
     auto nl = help.find('\n', pos);
     row += std::string{help.substr(pos, nl - pos)} + "\n";
@@ -467,7 +470,7 @@ std::string top_help() {
   std::string text = "usage: troupe COMMAND [OPTIONS]\n\ncommands:\n";
   for (const auto& c : commands())
     append_row(text, std::string{c.name}, c.summary);
-  append_row(text, "help", "show this help; troupe COMMAND --help shows a command's options");
+  append_row(text, "help", "this help; troupe COMMAND --help for its options");
   return text;
 }
 
@@ -479,9 +482,9 @@ std::string help_text(const command_def& c) {
                f.help);
   append_row(text, "-h, --help", "show this help");
   if (c.name == "submit") {
-    text += "\nconf keys (--conf KEY=VALUE; default in brackets):\n";
+    text += "\nconf keys, with their defaults (--conf KEY=VALUE or properties file lines):\n";
     for (const auto& k : conf_keys())
-      append_row(text, k.key + " [" + k.default_value + "]", k.meaning);
+      text += "  " + k.key + " = " + k.default_value + "\n      " + k.meaning + "\n";
   }
   return text;
 }
@@ -507,7 +510,9 @@ public:
     for (size_t i = 0; i < args_.size(); ++i) {
       const auto& a = args_[i];
       if (a == "--" || (stop_at_positional && (a.size() < 2 || a[0] != '-'))) {
-        rest_.assign(args_.begin() + static_cast<ptrdiff_t>(a == "--" ? i + 1 : i), args_.end());
+        auto from = args_.begin() + static_cast<ptrdiff_t>(a == "--" ? i + 1 : i);
+        auto& into = stop_at_positional ? rest_ : positionals_;
+        into.insert(into.end(), from, args_.end());
         break;
       }
       if (a.size() < 2 || a[0] != '-') {

@@ -19,7 +19,7 @@ enum class master_kind : uint8_t {
 
 /// A parsed --master value.
 struct master_url {
-  master_kind kind = master_kind::local;
+  master_kind kind = master_kind::local; ///< which form was given
   int32_t local_cores = 1;        ///< local[N] (local = 1, local[*] = hardware threads)
   int32_t cluster_workers = 0;    ///< local-cluster[N,C,M]: N
   int32_t cluster_cores = 0;      ///< ... C
@@ -38,16 +38,16 @@ std::optional<int64_t> parse_memory_mb(const std::string& text);
 /// All tunables. Defaults are the values a user gets without any flag.
 struct settings {
   // -- submission -------------------------------------------------------------
-  master_url master;
+  master_url master;                    ///< --master
   std::string deploy_mode = "client";   ///< client | cluster
-  bool supervise = false;
+  bool supervise = false;               ///< cluster mode: relaunch a failed driver
   bool wait = false;                    ///< cluster mode: follow the driver until it ends
   std::string app;                      ///< registered application name
-  std::vector<std::string> app_args;
+  std::vector<std::string> app_args;    ///< everything after APP, verbatim
 
   // -- node ---------------------------------------------------------------------
   std::string role;                     ///< master | worker | executor | driver
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";       ///< address to bind and advertise
   uint16_t port = 0;                    ///< master: 7077 unless given; others: any
   int32_t cores = 0;                    ///< worker cores; 0 = hardware threads
   int64_t memory_mb = 0;                ///< worker memory; 0 = total RAM - 1 GiB (min 1 GiB)
@@ -94,16 +94,17 @@ struct conf_key_info { std::string key; std::string default_value; std::string m
 const std::vector<conf_key_info>& conf_keys();
 
 /// Renders settings as --conf key=value arguments that reproduce the
-/// scheduling/liveness/output part of `s` in a child process.
+/// scheduling/liveness/output part of `s` in a child process: every conf key
+/// that differs from its default, and log.level always.
 std::vector<std::string> to_conf_args(const settings& s);
 
 /// The outcome of parsing a whole command line.
 struct command_line {
   std::string command;      ///< submit | node | simulate | status | kill | logs | apps | help
-  settings opts;
+  settings opts;            ///< everything the flags set
   std::string driver_id;    ///< status/kill/logs argument
-  int32_t simulate_workers = 0;
-  bool simulate_threads = false;
+  int32_t simulate_workers = 0;  ///< simulate --workers N
+  bool simulate_threads = false; ///< simulate --threads: workers as threads
   bool help = false;        ///< --help was asked: print `usage` and exit 0
   std::string usage;        ///< help text of the command
   std::string error;        ///< non-empty: print it (and usage hint), exit 2

@@ -38,6 +38,7 @@ public:
   task_set(stage_id stage, std::vector<int32_t> partitions, int32_t max_failures,
            std::map<int32_t, std::set<executor_id>> preferred = {});
 
+  /// The stage this set computes.
   stage_id stage() const { return stage_; }
 
   /// Takes the next pending partition for `exec`, preferring one whose input
@@ -63,10 +64,15 @@ public:
   /// Moves a succeeded partition back to pending (its output was lost).
   void resubmit(int32_t partition);
 
+  /// True while some partition waits for a launch.
   bool has_pending() const { return !pending_.empty(); }
+  /// True once every partition has succeeded.
   bool all_succeeded() const;
+  /// True once a partition failed max_failures times; nothing launches after.
   bool aborted() const { return aborted_; }
+  /// Number of attempts running now.
   size_t running_count() const { return running_.size(); }
+  /// Number of partitions waiting for a launch.
   size_t pending_count() const { return pending_.size(); }
   /// Task ids of running attempts (to kill them when the set aborts).
   std::vector<task_id> running_tasks() const;

@@ -15,6 +15,7 @@ namespace troupe {
 /// FIFO thread pool. The destructor finishes queued jobs, then joins.
 class thread_pool {
 public:
+  /// Starts `threads` threads (at least one).
   explicit thread_pool(size_t threads);
   ~thread_pool();
   thread_pool(const thread_pool&) = delete;
@@ -22,6 +23,7 @@ public:
 
   /// Queues a job; thread-safe.
   void submit(std::function<void()> job);
+  /// Number of threads.
   size_t size() const { return threads_.size(); }
 
 private:

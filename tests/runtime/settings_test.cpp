@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <initializer_list>
 #include <thread>
 #include <unistd.h>
 
@@ -16,7 +15,7 @@ using namespace troupe;
 namespace {
 
 /// Parses a command line given without the program name.
-command_line parse(std::initializer_list<const char*> args) {
+command_line parse(const std::vector<const char*>& args) {
   std::vector<const char*> argv{"troupe"};
   argv.insert(argv.end(), args.begin(), args.end());
   return parse_command_line(static_cast<int>(argv.size()), argv.data());
@@ -275,7 +274,7 @@ BOOST_AUTO_TEST_CASE(submit_parses_flags_and_keeps_app_args_verbatim) {
 }
 
 BOOST_AUTO_TEST_CASE(submit_errors) {
-  struct bad_case { std::initializer_list<const char*> args; const char* needle; };
+  struct bad_case { std::vector<const char*> args; const char* needle; };
   std::vector<bad_case> cases{
     {{"submit", "pi"}, "submit needs --master"},
     {{"submit", "--master", "local[2]"}, "APP"},
@@ -382,7 +381,7 @@ BOOST_AUTO_TEST_CASE(help_forms_and_unknown_commands) {
                     "--total-executor-cores", "--properties-file", "local-cluster[N,C,M]"})
     BOOST_TEST(contains(sub.usage, flag), flag);
   for (const auto& k : conf_keys())
-    BOOST_TEST(contains(sub.usage, k.key + " [" + k.default_value + "]"), k.key);
+    BOOST_TEST(contains(sub.usage, k.key + " = " + k.default_value), k.key);
   BOOST_TEST(contains(parse({"help", "node"}).usage, "--work-dir"));
   BOOST_TEST(contains(parse({"node", "-h"}).usage, "--work-dir"));
   auto unknown = parse({"launch"});

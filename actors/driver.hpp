@@ -1,0 +1,38 @@
+#pragma once
+// The driver: hosts one application. Registers it with the master, runs the
+// application's code on a thread of its own, turns actions into jobs and
+// tasks (runtime/dag_scheduler) and sends them to executors directly.
+
+#include "actors/protocol.hpp"
+#include "runtime/dataset.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace troupe {
+
+/// How the application ended, for whoever spawned the driver.
+struct driver_outcome {
+  std::mutex mtx;
+  int exit_code = 1;
+  std::string error;     ///< empty on success
+  std::string app;       ///< the app id the master gave
+};
+
+/// How a driver is configured.
+struct driver_options {
+  app_description desc;
+  caf::actor master;
+  context_options ctx;
+  int32_t max_failures = 4;
+  std::shared_ptr<driver_outcome> outcome;
+};
+
+/// Spawns a driver; it quits when the application's code returns.
+caf::actor spawn_driver(caf::actor_system& sys, driver_options opts);
+
+} // namespace troupe

@@ -1,0 +1,269 @@
+#pragma once
+// Test helpers for running real processes: run_command (fork/exec with
+// captured stdout/stderr and a hard timeout) and temp_dir (a scratch
+// directory removed at the end). Header-only, POSIX.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace troupe::testing {
+
+/// What a finished command did.
+struct run_result {
+  int exit_code = -1;      ///< exit status, or 128 + signal number when killed by a signal
+  std::string out;         ///< everything it wrote to stdout
+  std::string err;         ///< everything it wrote to stderr
+  bool timed_out = false;  ///< true when run_command had to kill it
+  int term_signal = 0;     ///< the signal that ended it, 0 when it exited
+};
+
+namespace detail {
+
+inline void close_fd(int& fd) {
+  if (fd >= 0) {
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+/// Reads what is available on `fd` into `into`; returns false at EOF or on error.
+inline bool drain(int fd, std::string& into) {
+  char buf[65536];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      into.append(buf, static_cast<size_t>(n));
+      return true;
+    }
+    if (n == 0)
+      return false;
+    if (errno == EINTR)
+      continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+}
+
+} // namespace detail
+
+/// Runs argv[0] (looked up in PATH when it has no '/') with arguments
+/// argv[1..], stdin from /dev/null, and collects its stdout and stderr. After
+/// `timeout` the child gets SIGTERM, and SIGKILL 2 s later if still there.
+/// Always reaps the child. Throws std::system_error when it cannot start it
+/// (a missing executable is exit code 127 with a message on err instead).
+/// `env` entries ("KEY=value") are added to the child's environment.
+inline run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+                              const std::vector<std::string>& env = {}) {
+  using clock = std::chrono::steady_clock;
+  if (argv.empty())
+    throw std::invalid_argument("run_command: empty argv");
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+    throw std::system_error(errno, std::generic_category(), "pipe2");
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    auto e = errno;
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    throw std::system_error(e, std::generic_category(), "pipe2");
+  }
+  std::vector<char*> args;
+  for (auto& a : argv)
+    args.push_back(a.data());
+  args.push_back(nullptr);
+  // The child's environment, built before fork: the child may only exec.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    auto key = entry.substr(0, entry.find('=') + 1);
+    bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& x) { return x.rfind(key, 0) == 0; });
+    if (!replaced)
+      env_strings.push_back(std::move(entry));
+  }
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_strings)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    auto e = errno;
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      ::close(fd);
+    throw std::system_error(e, std::generic_category(), "fork");
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    ::setpgid(0, 0);  // its own process group, so a timeout kills its children too
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+      ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    ::execvpe(args[0], args.data(), envp.data());
+    const char* msg = "run_command: cannot execute ";
+    [[maybe_unused]] auto r1 = ::write(STDERR_FILENO, msg, std::strlen(msg));
+    [[maybe_unused]] auto r2 = ::write(STDERR_FILENO, args[0], std::strlen(args[0]));
+    [[maybe_unused]] auto r3 = ::write(STDERR_FILENO, "\n", 1);
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent: no race with the child's own call
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  int fds[2] = {out_pipe[0], err_pipe[0]};
+  for (int fd : fds)
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+  run_result res;
+  auto deadline = clock::now() + timeout;
+  auto kill_at = clock::time_point::max();  // SIGKILL deadline once SIGTERM was sent
+  auto signal_child = [&](int sig) {
+    // Only while the child is not reaped, so its pid and group are still ours:
+    // the whole group (children of the child), then the child itself.
+    ::kill(-pid, sig);
+    ::kill(pid, sig);
+  };
+  bool exited = false;
+  int status = 0;
+  for (;;) {
+    if (fds[0] < 0 && fds[1] < 0) {
+      // Output closed: wait for the exit, still under the deadline.
+      pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid) {
+        exited = true;
+        break;
+      }
+      if (w < 0 && errno != EINTR)
+        break;
+    }
+    auto now = clock::now();
+    if (!res.timed_out && now >= deadline) {
+      res.timed_out = true;
+      signal_child(SIGTERM);
+      kill_at = now + std::chrono::seconds(2);
+    } else if (res.timed_out && now >= kill_at) {
+      signal_child(SIGKILL);
+      kill_at = clock::time_point::max();
+    }
+    auto until = res.timed_out ? kill_at : deadline;
+    auto wait_ms = until == clock::time_point::max()
+                     ? 50
+                     : std::clamp<long long>(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 1, 50);
+    if (fds[0] < 0 && fds[1] < 0) {
+      // Nothing to poll: sleep briefly while waiting for the exit.
+      ::poll(nullptr, 0, static_cast<int>(std::min<long long>(wait_ms, 10)));
+      continue;
+    }
+    pollfd p[2];
+    nfds_t n = 0;
+    int which[2];
+    for (int i = 0; i < 2; ++i)
+      if (fds[i] >= 0) {
+        p[n] = {fds[i], POLLIN, 0};
+        which[n++] = i;
+      }
+    int r = ::poll(p, n, static_cast<int>(wait_ms));
+    if (r < 0 && errno != EINTR)
+      break;
+    for (nfds_t k = 0; r > 0 && k < n; ++k) {
+      if ((p[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+        continue;
+      int i = which[k];
+      if (!detail::drain(fds[i], i == 0 ? res.out : res.err))
+        detail::close_fd(fds[i]);
+    }
+  }
+  for (int& fd : fds)
+    detail::close_fd(fd);
+  if (!exited) {
+    // Left the loop on an error: make sure the child is gone and reaped.
+    signal_child(SIGKILL);
+    exited = true;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (WIFEXITED(status)) {
+    res.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    res.term_signal = WTERMSIG(status);
+    res.exit_code = 128 + res.term_signal;
+  }
+  return res;
+}
+
+/// A fresh directory under /tmp (mkdtemp), removed with everything in it at the end.
+class temp_dir {
+public:
+  explicit temp_dir(const std::string& prefix = "troupe-test") {
+    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw std::system_error(errno, std::generic_category(), "mkdtemp " + tmpl);
+    path_ = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  /// path() / name, as a string.
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+  /// Writes `content` to path() / name and returns that path.
+  std::string write(const std::string& name, const std::string& content) const {
+    auto p = path_ / name;
+    std::ofstream f(p, std::ios::binary);
+    f.write(content.data(), static_cast<std::streamsize>(content.size()));
+    if (!f)
+      throw std::runtime_error("cannot write " + p.string());
+    return p.string();
+  }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// The whole content of a file; throws when it cannot be read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+/// The concatenated `part-*` files of a save_as_text_file output, in name order.
+inline std::string read_parts(const std::string& dir) {
+  std::vector<std::string> names;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("part-", 0) == 0)
+      names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  std::string all;
+  for (auto& n : names)
+    all += read_file(dir + "/" + n);
+  return all;
+}
+
+} // namespace troupe::testing
