@@ -27,6 +27,11 @@ void configure(caf::actor_system_config& cfg, const settings& s) {
   // notices a frozen connection.
   caf::put(cfg.content, "middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(s.heartbeat_interval_ms)});
   caf::put(cfg.content, "middleman.connection-timeout", caf::timespan{std::chrono::milliseconds(s.network_timeout_ms)});
+  // CAF's workers poll in a "moderate" phase that nanosleeps 50 us (more
+  // with timer slack) and is not woken by new messages, adding that latency
+  // to every hop. Skip it: spin briefly, then wait on the condition variable
+  // that enqueue signals. Measured: 55-61k -> 91-113k trivial tasks/s in local[2].
+  caf::put(cfg.content, "work-stealing.moderate-poll-attempts", size_t{0});
 }
 
 app_description describe_app(const settings& s, const std::string& driver_host) {
@@ -51,6 +56,7 @@ int run_driver_here(caf::actor_system& sys, const settings& s, caf::actor master
   d.master = std::move(master);
   d.ctx = {s.default_parallelism, s.split_size_bytes};
   d.max_failures = s.task_max_failures;
+  d.extra_tasks = s.extra_tasks_per_executor;
   d.outcome = std::make_shared<driver_outcome>();
   auto driver = spawn_driver(sys, d);
   caf::scoped_actor waiter{sys};

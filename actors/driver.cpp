@@ -18,6 +18,8 @@ namespace {
 
 using done_atom = caf::atom_constant<caf::atom("appdone")>;
 constexpr done_atom done_v{};
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+constexpr dispatch_atom dispatch_v{};
 
 /// One action waiting for its job.
 struct job_ticket {
@@ -102,6 +104,7 @@ struct driver_state {
   std::map<job_id, std::shared_ptr<job_ticket>> tickets;
   std::thread app_thread;
   bool stopping = false;
+  bool dispatch_queued = false;
 
   ~driver_state() {
     if (bridge)
@@ -134,6 +137,15 @@ void dispatch(self_ptr self) {
     it->second->done.set_value(std::move(done));
     st.tickets.erase(it);
   }
+}
+
+/// Dispatches once the events already in the mailbox are handled, so that a
+/// burst of task results costs one scheduling pass.
+void dispatch_soon(self_ptr self) {
+  if (self->state.dispatch_queued)
+    return;
+  self->state.dispatch_queued = true;
+  self->send(self, dispatch_v);
 }
 
 /// Ends the application: tells the master and the executors, then quits.
@@ -263,7 +275,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         }
         st.executors[r.exec] = r.executor;
         self->monitor(r.executor);
-        st.dag->add_executor(r.exec, r.cores);
+        st.dag->add_executor(r.exec, r.cores, st.opts.extra_tasks);
         st.bridge->set_cores(st.dag->total_cores());
         log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
         dispatch(self);
@@ -278,7 +290,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
         self->state.dag->task_succeeded(t.task, std::move(t.result), std::move(t.map_sizes), std::move(cached));
-        dispatch(self);
+        dispatch_soon(self);
       },
       [=](const task_failed& t) {
         log::driver()->info("task failed app={} task={} exec={} error={}", self->state.app, t.task, t.exec, t.error);
@@ -286,11 +298,15 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         if (t.fetch_failed)
           fetch = fetch_failure_info{t.shuffle, t.map_partition, t.map_executor};
         self->state.dag->task_failed(t.task, t.error, fetch);
-        dispatch(self);
+        dispatch_soon(self);
       },
       [=](const application_state_changed& c) {
         if (is_finished(c.state))
           finish(self, 1, "the master ended the application (" + std::string(to_string(c.state)) + "): " + c.message);
+      },
+      [=](dispatch_atom) {
+        self->state.dispatch_queued = false;
+        dispatch(self);
       },
       [=](done_atom, int code, const std::string& error) { finish(self, code, error); },
     };

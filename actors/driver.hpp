@@ -29,6 +29,7 @@ struct driver_options {
   caf::actor master;
   context_options ctx;
   int32_t max_failures = 4;
+  int32_t extra_tasks = 2;  ///< scheduler.extra-tasks
   std::shared_ptr<driver_outcome> outcome;
 };
 

@@ -58,12 +58,15 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
       return caf::sec::unexpected_message;
     });
     self->set_down_handler([self](caf::down_msg& dm) {
-      if (dm.source == self->state.opts.driver.address()) {
-        log::executor()->info("driver gone, stopping exec={} app={}", self->state.opts.id, self->state.opts.app);
+      if (dm.source == self->state.opts.driver.address() || dm.source == self->state.opts.owner.address()) {
+        log::executor()->info("driver or worker gone, stopping exec={} app={}", self->state.opts.id,
+                              self->state.opts.app);
         self->quit();
       }
     });
     self->monitor(opts.driver);
+    if (opts.owner)
+      self->monitor(opts.owner);
     self->send(opts.driver, register_executor{opts.id, opts.host, opts.cores, self});
     log::executor()->info("executor started app={} exec={} cores={}", opts.app, opts.id, opts.cores);
     return {

@@ -21,9 +21,10 @@ struct executor_options {
   double shuffle_memory_fraction = 0.6;
   std::string dir;        ///< its folder in the worker's work dir (spills)
   caf::actor driver;
+  caf::actor owner;       ///< the worker that launched it: the executor quits with it
 };
 
-/// Spawns an executor that registers with its driver and quits when the driver goes.
+/// Spawns an executor that registers with its driver and quits when the driver or its owner goes.
 caf::actor spawn_executor(caf::actor_system& sys, executor_options opts);
 
 } // namespace troupe

@@ -89,11 +89,12 @@ void finish_app(self_ptr self, app_info& app, app_state final_state) {
   schedule(self);
 }
 
-void worker_gone(self_ptr self, worker_info& w, const std::string& why) {
+void worker_gone(self_ptr self, worker_info& w, const std::string& why, bool clean = false) {
   if (w.state != worker_state::alive)
     return;
   w.state = worker_state::dead;
-  log::master()->warn("worker dead id={} addr={}:{} reason={}", w.reg.id, w.reg.host, w.reg.port, why);
+  log::master()->log(clean ? spdlog::level::info : spdlog::level::warn, "worker dead id={} addr={}:{} reason={}",
+                     w.reg.id, w.reg.host, w.reg.port, why);
   auto execs = w.executors;
   for (auto& [app_id, exec] : execs) {
     auto a = self->state.apps.find(app_id);
@@ -155,8 +156,10 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
     self->set_down_handler([self](caf::down_msg& dm) {
       auto& st = self->state;
       for (auto& [id, w] : st.workers)
-        if (w.reg.worker.address() == dm.source)
-          worker_gone(self, w, "connection lost");
+        if (w.reg.worker.address() == dm.source) {
+          bool clean = dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::normal;
+          worker_gone(self, w, clean ? "shut down" : self->system().render(dm.reason), clean);
+        }
       for (auto& [id, app] : st.apps)
         if (app.driver.address() == dm.source && !is_finished(app.state)) {
           log::master()->warn("driver of app={} is gone", id);

@@ -71,11 +71,6 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
       report(self, it->second, state, dm.reason ? self->system().render(dm.reason) : "");
       st.executors.erase(it);
     });
-    self->attach_functor([self] {
-      // Executors die with their worker.
-      for (auto& [addr, e] : self->state.executors)
-        caf::anon_send_exit(e.handle, caf::exit_reason::user_shutdown);
-    });
     register_with_master(self, std::chrono::milliseconds(200));
     auto interval = std::chrono::milliseconds(opts.heartbeat_interval_ms);
     self->delayed_send(self, interval, tick_v);
@@ -109,6 +104,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         eo.memory_mb = l.memory_mb;
         eo.dir = dir;
         eo.driver = l.driver;
+        eo.owner = self;
         e.handle = spawn_executor(self->system(), eo);
         self->monitor(e.handle);
         log::worker()->info("executor launched app={} exec={} cores={}", l.app, l.exec, l.cores);

@@ -34,6 +34,33 @@ std::vector<word_count_row> top_words(std::vector<word_count_row> counts, size_t
   return counts;
 }
 
+/// What one partition of the counts contributes to the printed result:
+/// (its top words, (its distinct words, its total count)).
+using word_count_summary = std::pair<std::vector<word_count_row>, std::pair<int64_t, int64_t>>;
+
+/// Top `k` words, distinct words and total count of `counts`, combining a
+/// summary per partition (as Spark's takeOrdered does) instead of shipping
+/// every distinct word to the driver.
+word_count_summary summarize_counts(const dataset<word_count_row>& counts, size_t k) {
+  auto parts = counts
+                 .map_partitions([k](std::vector<word_count_row>&& rows) {
+                   int64_t total = 0;
+                   for (auto& r : rows)
+                     total += r.second;
+                   auto distinct = static_cast<int64_t>(rows.size());
+                   return std::vector<word_count_summary>{{top_words(std::move(rows), k), {distinct, total}}};
+                 })
+                 .collect();
+  word_count_summary all;
+  for (auto& [top, sizes] : parts) {
+    all.first.insert(all.first.end(), std::make_move_iterator(top.begin()), std::make_move_iterator(top.end()));
+    all.second.first += sizes.first;
+    all.second.second += sizes.second;
+  }
+  all.first = top_words(std::move(all.first), k);
+  return all;
+}
+
 int word_count_main(context& ctx, const std::vector<std::string>& args) {
   if (args.empty() || args.size() > 2) {
     std::cerr << "usage: word_count INPUT [OUTPUT_DIR]\n";
@@ -45,19 +72,15 @@ int word_count_main(context& ctx, const std::vector<std::string>& args) {
     std::cout << "saved " << distinct << " distinct words into " << args[1] << "\n";
     return 0;
   }
-  auto all = counts.collect();
-  int64_t total = 0;
-  for (auto& [w, n] : all)
-    total += n;
-  auto distinct = all.size();
+  auto [top, sizes] = summarize_counts(counts, 20);
   std::string out;
-  for (auto& [w, n] : top_words(std::move(all), 20)) {
+  for (auto& [w, n] : top) {
     out += w;
     out += '\t';
     out += std::to_string(n);
     out += '\n';
   }
-  out += "distinct=" + std::to_string(distinct) + " total=" + std::to_string(total) + "\n";
+  out += "distinct=" + std::to_string(sizes.first) + " total=" + std::to_string(sizes.second) + "\n";
   std::cout << out << std::flush;
   return 0;
 }

@@ -15,9 +15,11 @@ dag_scheduler::dag_scheduler(int32_t max_failures) : max_failures_(std::max(max_
 
 // -- executors ---------------------------------------------------------------------
 
-void dag_scheduler::add_executor(const executor_id& id, int32_t cores) {
+void dag_scheduler::add_executor(const executor_id& id, int32_t cores, int32_t extra) {
   auto& e = executors_[id];
-  e.free += cores - e.cores;
+  auto slots = cores + std::max(extra, 0);
+  e.free += slots - e.slots;
+  e.slots = slots;
   e.cores = cores;
 }
 
@@ -47,7 +49,7 @@ int32_t dag_scheduler::total_cores() const {
 
 void dag_scheduler::release_core(const executor_id& e) {
   auto it = executors_.find(e);
-  if (it != executors_.end() && it->second.free < it->second.cores)
+  if (it != executors_.end() && it->second.free < it->second.slots)
     ++it->second.free;
 }
 

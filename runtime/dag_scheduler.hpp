@@ -48,7 +48,9 @@ public:
   explicit dag_scheduler(int32_t max_failures);
 
   // -- executors ------------------------------------------------------------------
-  void add_executor(const executor_id& id, int32_t cores);
+  /// An executor with `cores` cores that may hold `extra` tasks more than
+  /// it runs at once (queued on it, so its threads never wait for the driver).
+  void add_executor(const executor_id& id, int32_t cores, int32_t extra = 0);
   /// Its running tasks go back to pending; its map outputs and cached
   /// blocks are forgotten (stages needing them run again).
   void remove_executor(const executor_id& id);
@@ -77,7 +79,8 @@ public:
 private:
   struct executor_info {
     int32_t cores = 0;
-    int32_t free = 0;
+    int32_t slots = 0;  // cores + extra
+    int32_t free = 0;   // slots without a task
   };
   struct stage_info {
     stage_id id = 0;

@@ -76,16 +76,16 @@ private:
     if (offset_ >= size_)
       throw decode_error("unexpected end of data");
     try {
-      handle_ = msgpack::unpack(data_, size_, offset_, nullptr, nullptr);
+      // One zone for all values of this reader: values stay valid until it goes.
+      return msgpack::unpack(zone_, data_, size_, offset_);
     } catch (const std::exception& e) {
       throw decode_error(std::string("malformed data: ") + e.what());
     }
-    return handle_.get();
   }
   const char* data_;
   size_t size_;
   size_t offset_ = 0;
-  msgpack::object_handle handle_;
+  msgpack::zone zone_{1024};
 };
 
 /// Encodes one value.

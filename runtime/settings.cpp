@@ -127,6 +127,8 @@ const std::vector<conf_def>& conf_table() {
   static const std::vector<conf_def> table{
     {"task.max-failures", &s::task_max_failures, t::integer, 1,
      "attempts of one task before its job fails"},
+    {"scheduler.extra-tasks", &s::extra_tasks_per_executor, t::integer, 0,
+     "tasks queued on an executor beyond its cores, so its threads never wait for the driver"},
     {"default.parallelism", &s::default_parallelism, t::integer, 0,
      "partitions when an operation is given none; 0 = total executor cores"},
     {"text-file.split-size", &s::split_size_bytes, t::bytes, 0,

@@ -55,6 +55,7 @@ struct settings {
 
   // -- scheduling (conf keys in comments) ---------------------------------------
   int32_t task_max_failures = 4;        ///< task.max-failures
+  int32_t extra_tasks_per_executor = 2; ///< scheduler.extra-tasks: queued beyond an executor's cores
   int32_t default_parallelism = 0;      ///< default.parallelism; 0 = total executor cores
   int64_t split_size_bytes = 32 << 20;  ///< text-file.split-size (bytes; accepts 32m)
   int32_t executor_cores = 0;           ///< executor.cores / --executor-cores; 0 = all of a worker

@@ -12,21 +12,35 @@ task_set::task_set(stage_id stage, std::vector<int32_t> partitions, int32_t max_
     preferred_(std::move(preferred)) {
   std::sort(partitions_.begin(), partitions_.end());
   partitions_.erase(std::unique(partitions_.begin(), partitions_.end()), partitions_.end());
-  pending_.insert(partitions_.begin(), partitions_.end());
+  for (auto p : partitions_)
+    make_pending(p);
+}
+
+void task_set::make_pending(int32_t partition) {
+  pending_.insert(partition);
+  auto pref = preferred_.find(partition);
+  if (pref != preferred_.end())
+    for (auto& exec : pref->second)
+      pending_by_exec_[exec].insert(partition);
 }
 
 std::optional<task_attempt> task_set::launch_next(const executor_id& exec, task_id id) {
   if (aborted_ || pending_.empty() || running_.count(id) != 0)
     return std::nullopt;
-  // Locality first (Spark's PROCESS_LOCAL level), else the lowest pending partition.
-  auto pick = pending_.begin();
-  for (auto i = pending_.begin(); i != pending_.end(); ++i) {
-    auto pref = preferred_.find(*i);
-    if (pref != preferred_.end() && pref->second.count(exec) != 0) {
-      pick = i;
-      break;
+  // Locality first (Spark's PROCESS_LOCAL level), else the lowest pending
+  // partition. The per-executor index may hold partitions that have since
+  // been launched elsewhere; they are dropped as they are met.
+  auto pick = pending_.end();
+  auto local = pending_by_exec_.find(exec);
+  if (local != pending_by_exec_.end()) {
+    auto& mine = local->second;
+    while (!mine.empty() && pick == pending_.end()) {
+      pick = pending_.find(*mine.begin());
+      mine.erase(mine.begin());
     }
   }
+  if (pick == pending_.end())
+    pick = pending_.begin();
   int32_t partition = *pick;
   pending_.erase(pick);
   task_attempt attempt;
@@ -74,7 +88,7 @@ failure_decision task_set::on_failed(task_id id, const std::string& error) {
     decision.reason = "task for partition " + std::to_string(attempt.partition) + " failed "
                       + std::to_string(count) + " times; last error: " + error;
   } else if (succeeded_.count(attempt.partition) == 0) {
-    pending_.insert(attempt.partition);
+    make_pending(attempt.partition);
   }
   return decision;
 }
@@ -88,7 +102,7 @@ void task_set::on_lost(task_id id) {
   attempt.state = task_state::lost;
   ended_[id] = attempt;
   if (!aborted_ && succeeded_.count(attempt.partition) == 0)
-    pending_.insert(attempt.partition);
+    make_pending(attempt.partition);
 }
 
 std::vector<task_id> task_set::on_executor_lost(const executor_id& exec) {
@@ -103,7 +117,7 @@ std::vector<task_id> task_set::on_executor_lost(const executor_id& exec) {
 
 void task_set::resubmit(int32_t partition) {
   if (!aborted_ && succeeded_.erase(partition) != 0)
-    pending_.insert(partition);
+    make_pending(partition);
 }
 
 bool task_set::all_succeeded() const {

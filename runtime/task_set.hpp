@@ -82,6 +82,8 @@ public:
   int32_t failures(int32_t partition) const;
 
 private:
+  void make_pending(int32_t partition);
+
   stage_id stage_;
   int32_t max_failures_;
   std::vector<int32_t> partitions_;
@@ -92,6 +94,7 @@ private:
   std::map<int32_t, int32_t> failures_;
   std::map<int32_t, int32_t> attempts_;
   std::map<int32_t, std::set<executor_id>> preferred_;
+  std::map<executor_id, std::set<int32_t>> pending_by_exec_;  // pending partitions preferring each executor
   bool aborted_ = false;
 };
 

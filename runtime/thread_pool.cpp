@@ -27,11 +27,16 @@ thread_pool::~thread_pool() {
 }
 
 void thread_pool::submit(std::function<void()> job) {
+  bool wake;
   {
     std::lock_guard guard{mtx_};
     jobs_.push_back(std::move(job));
+    // A busy thread takes the job when it is done: only wake a waiting one
+    // (a futex syscall per task otherwise).
+    wake = idle_ > 0;
   }
-  cv_.notify_one();
+  if (wake)
+    cv_.notify_one();
 }
 
 void thread_pool::run() {
@@ -39,7 +44,9 @@ void thread_pool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock{mtx_};
+      ++idle_;
       cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
       // Stopping still drains the queue: the destructor promises queued jobs run.
       if (jobs_.empty())
         return;

@@ -32,6 +32,7 @@ private:
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
+  size_t idle_ = 0;  // threads waiting for a job
   std::vector<std::thread> threads_;
 };
 
