@@ -113,10 +113,11 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"shuffle.fetch-chunk-size", "64"}, {"shuffle.max-fetches-in-flight", "2"},
     {"worker.timeout", "9000"},        {"heartbeat.interval", "100"},
     {"network.timeout", "3000"},       {"register.timeout", "500"},
-    {"log.level", "debug"},
+    {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
+  BOOST_TEST(s.extra_tasks_per_executor == 5);
   BOOST_TEST(s.task_max_failures == 7);
   BOOST_TEST(s.default_parallelism == 12);
   BOOST_TEST(s.split_size_bytes == int64_t{64} << 20);
