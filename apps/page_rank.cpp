@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -92,7 +93,8 @@ int page_rank_main(context& ctx, const std::vector<std::string>& args) {
   }
   auto ranks = page_ranks(ctx, args[0], iterations);
   if (args.size() == 3) {
-    // Sorted as printed: key (-shown rank, page), range partitioned.
+    // Sorted as printed: key (-shown rank, page), range partitioned. An
+    // absolute path: executors need not share the driver's working directory.
     auto n = ranks
                .map([](rank_row&& r) {
                  return std::pair<std::pair<double, std::string>, uint8_t>{{-shown_rank(r.second), std::move(r.first)}, 0};
@@ -101,7 +103,7 @@ int page_rank_main(context& ctx, const std::vector<std::string>& args) {
                .map([](std::pair<std::pair<double, std::string>, uint8_t>&& kv) {
                  return kv.first.second + "\t" + format_rank(-kv.first.first);
                })
-               .save_as_text_file(args[2]);
+               .save_as_text_file(std::filesystem::absolute(args[2]).string());
     std::cout << "saved " << n << " ranks into " << args[2] << std::endl;
     return 0;
   }

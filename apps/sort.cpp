@@ -5,6 +5,7 @@
 #include "runtime/dataset.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <utility>
@@ -25,7 +26,8 @@ int sort_main(context& ctx, const std::vector<std::string>& args) {
     std::cerr << "usage: sort INPUT OUTPUT_DIR\n";
     return 2;
   }
-  auto n = sorted_lines(ctx, args[0]).save_as_text_file(args[1]);
+  // An absolute path: executors need not share the driver's working directory.
+  auto n = sorted_lines(ctx, args[0]).save_as_text_file(std::filesystem::absolute(args[1]).string());
   std::cout << "sorted " << n << " lines into " << args[1] << std::endl;
   return 0;
 }

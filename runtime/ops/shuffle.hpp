@@ -6,11 +6,11 @@
 
 #include "runtime/block_store.hpp"
 #include "runtime/fn_ref.hpp"
+#include "runtime/hash_map.hpp"
 #include "runtime/plan.hpp"
 
 #include <algorithm>
 #include <functional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -120,7 +120,7 @@ public:
     return std::make_shared<combine_dep>(decode_fn<F>(r));
   }
   std::vector<int64_t> write(task_context& ctx, int32_t m) override {
-    std::vector<std::unordered_map<K, V, hash<K>>> maps(static_cast<size_t>(reducers));
+    std::vector<hash_map<K, V>> maps(static_cast<size_t>(reducers));
     auto s = make_sink<std::pair<K, V>>([&](std::pair<K, V>&& row) {
       auto& map = maps[static_cast<size_t>(hash_partition(row.first, reducers))];
       auto it = map.find(row.first);
@@ -188,7 +188,7 @@ public:
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, V>>& out) override {
-    std::unordered_map<K, V, hash<K>> acc;
+    hash_map<K, V> acc;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
       for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
         auto it = acc.find(k);
@@ -220,7 +220,7 @@ public:
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::vector<V>>>& out) override {
-    std::unordered_map<K, std::vector<V>, hash<K>> groups;
+    hash_map<K, std::vector<V>> groups;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
       for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
         groups[k].push_back(v);
@@ -281,7 +281,7 @@ public:
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::pair<V, W>>>& out) override {
-    std::unordered_map<K, std::vector<V>, hash<K>> left;
+    hash_map<K, std::vector<V>> left;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
       for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
         left[k].push_back(v);

@@ -794,18 +794,22 @@ BOOST_AUTO_TEST_CASE(word_count_errors_through_submit) {
 
 BOOST_AUTO_TEST_CASE(sort_through_submit) {
   temp_dir dir("troupe-apps-cli");
-  auto content = make_sort_input(9, 400, false);
-  auto path = dir.write("in.txt", content);
-  auto want = seq_sorted_text(content);
-  for (int cores : local_cores) {
-    BOOST_TEST_CONTEXT("local[" << cores << "]") {
-      auto out_dir = dir / ("out-" + std::to_string(cores));
-      auto r = submit(cores, "sort", {path, out_dir}, small_splits);
-      BOOST_TEST(r.exit_code == 0, r.err);
-      BOOST_TEST(r.out == "sorted 400 lines into " + out_dir + "\n");
-      BOOST_TEST(read_parts(out_dir) == want);
+  std::map<std::string, std::string> inputs{
+    {"empty", ""},
+    {"generated", make_sort_input(9, 400, false)},
+  };
+  for (int cores : local_cores)
+    for (auto& [name, content] : inputs) {
+      BOOST_TEST_CONTEXT("local[" << cores << "], input " << name) {
+        auto path = dir.write(name + ".txt", content);
+        auto out_dir = dir / ("out-" + name + "-" + std::to_string(cores));
+        auto r = submit(cores, "sort", {path, out_dir}, small_splits);
+        BOOST_TEST(r.exit_code == 0, r.err);
+        BOOST_TEST(r.out == "sorted " + std::to_string(seq_lines(content).size()) + " lines into " + out_dir + "\n");
+        BOOST_TEST(read_parts(out_dir) == seq_sorted_text(content));
+        BOOST_TEST(std::filesystem::exists(out_dir + "/_SUCCESS"));
+      }
     }
-  }
 }
 
 BOOST_AUTO_TEST_CASE(page_rank_through_submit) {
