@@ -5,6 +5,7 @@
 #include "runtime/log.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -101,6 +102,8 @@ struct driver_state {
   std::unique_ptr<dag_scheduler> dag;
   std::shared_ptr<driver_bridge> bridge;
   std::map<executor_id, caf::actor> executors;
+  std::map<executor_id, std::string> peer_addresses;  // where each executor serves blocks
+  std::map<executor_id, std::chrono::steady_clock::time_point> last_seen;
   std::map<job_id, std::shared_ptr<job_ticket>> tickets;
   std::thread app_thread;
   bool stopping = false;
@@ -175,6 +178,8 @@ void lose_executor(self_ptr self, const executor_id& exec, const std::string& wh
   auto& st = self->state;
   if (st.executors.erase(exec) == 0)
     return;
+  st.peer_addresses.erase(exec);
+  st.last_seen.erase(exec);
   log::driver()->warn("executor lost app={} exec={} reason={}", st.app, exec, why);
   st.dag->remove_executor(exec);
   st.bridge->set_cores(st.dag->total_cores());
@@ -240,7 +245,16 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         }
     });
     self->monitor(opts.master);
-    self->request(opts.master, std::chrono::seconds(30), register_application{opts.desc, self})
+    // Executors connect here directly: tasks and results never go through the master.
+    auto port = self->system().middleman().publish(caf::actor{self}, 0, opts.desc.driver_host.c_str(), true);
+    if (!port) {
+      finish(self, 1, "the driver cannot listen on " + opts.desc.driver_host + ": " + self->system().render(port.error()));
+      return {};
+    }
+    st.opts.desc.driver_port = *port;
+    auto timeout = std::chrono::milliseconds(std::max(opts.executor_timeout_ms, 100));
+    self->delayed_send(self, timeout / 4, tick_v);
+    self->request(opts.master, std::chrono::seconds(30), register_application{st.opts.desc, self})
       .then(
         [self](const registered_application& r) {
           self->state.app = r.app;
@@ -274,11 +288,34 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
           return;
         }
         st.executors[r.exec] = r.executor;
+        st.last_seen[r.exec] = std::chrono::steady_clock::now();
+        st.peer_addresses[r.exec] = r.host + ":" + std::to_string(r.port);
         self->monitor(r.executor);
+        // Every executor learns where the others serve their blocks, before
+        // any task that could read from the new one.
+        for (auto& [id, e] : st.executors)
+          self->send(e, executor_peers{st.peer_addresses});
         st.dag->add_executor(r.exec, r.cores, st.opts.extra_tasks);
         st.bridge->set_cores(st.dag->total_cores());
         log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
         dispatch(self);
+      },
+      [=](const executor_heartbeat& hb) {
+        auto it = self->state.last_seen.find(hb.exec);
+        if (it != self->state.last_seen.end())
+          it->second = std::chrono::steady_clock::now();
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        auto now = std::chrono::steady_clock::now();
+        auto timeout = std::chrono::milliseconds(std::max(st.opts.executor_timeout_ms, 100));
+        std::vector<executor_id> silent;
+        for (auto& [id, t] : st.last_seen)
+          if (now - t > timeout)
+            silent.push_back(id);
+        for (auto& id : silent)
+          lose_executor(self, id, "no heartbeat for " + std::to_string(st.opts.executor_timeout_ms) + " ms");
+        self->delayed_send(self, timeout / 4, tick_v);
       },
       [=](const executor_added& a) {
         log::driver()->info("executor added app={} exec={} worker={} host={} cores={}", self->state.app, a.exec,

@@ -30,6 +30,7 @@ struct driver_options {
   context_options ctx;
   int32_t max_failures = 4;
   int32_t extra_tasks = 2;  ///< scheduler.extra-tasks
+  int32_t executor_timeout_ms = 5000;  ///< an executor silent this long is lost
   std::shared_ptr<driver_outcome> outcome;
 };
 

@@ -1,5 +1,6 @@
 #include "actors/executor.hpp"
 
+#include "actors/block_transfer.hpp"
 #include "actors/protocol.hpp"
 #include "runtime/block_store.hpp"
 #include "runtime/log.hpp"
@@ -7,6 +8,7 @@
 #include "runtime/thread_pool.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -18,14 +20,20 @@ namespace {
 struct executor_state {
   static inline const char* name = "executor";
   executor_options opts;
-  // Destroyed in reverse order: the pool joins its threads before the store
-  // and fetcher they use go away.
+  caf::actor driver;
+  uint16_t port = 0;
+  // Destroyed in reverse order: the pools join their threads before the
+  // store, fetcher and server they use go away.
   std::unique_ptr<block_store> store;
+  std::unique_ptr<peer_book> peers;
+  std::unique_ptr<block_server> server;
   std::unique_ptr<executor_fetcher> fetcher;
+  std::unique_ptr<thread_pool> serve_pool;  // fetch answers: never behind tasks
   std::unique_ptr<thread_pool> pool;
 
   ~executor_state() {
     pool.reset();
+    serve_pool.reset();
     if (store)
       local_stores::remove(opts.app, opts.id);
   }
@@ -42,6 +50,55 @@ task_finished to_message(task_id id, const executor_id& exec, task_outcome&& out
   return msg;
 }
 
+task_failed failure_message(task_id id, const executor_id& exec, task_outcome&& out) {
+  task_failed msg{id, exec, std::move(out.error), false, 0, 0, {}};
+  if (out.fetch) {
+    msg.fetch_failed = true;
+    msg.shuffle = out.fetch->shuffle;
+    msg.map_partition = out.fetch->map_partition;
+    msg.map_executor = out.fetch->executor;
+  }
+  return msg;
+}
+
+/// Registered with the driver: runs tasks and serves blocks.
+caf::behavior running(self_ptr self) {
+  auto interval = std::chrono::milliseconds(self->state.opts.heartbeat_interval_ms);
+  self->delayed_send(self, interval, tick_v);
+  return {
+    [=](launch_task& t) {
+      auto& s = self->state;
+      auto driver = s.driver;
+      auto exec = s.opts.id;
+      auto* store = s.store.get();
+      auto* fetcher = s.fetcher.get();
+      s.pool->submit([driver, exec, store, fetcher, task = t.task, payload = std::move(t.payload)] {
+        auto out = run_task(payload, exec, *store, *fetcher);
+        if (out.ok)
+          caf::anon_send(driver, to_message(task, exec, std::move(out)));
+        else
+          caf::anon_send(driver, failure_message(task, exec, std::move(out)));
+      });
+    },
+    [=](const kill_task&) {
+      // A running task cannot be interrupted; the driver ignores its result.
+    },
+    [=](const executor_peers& p) { self->state.peers->update(p.addresses); },
+    [=](fetch_block& f) {
+      auto* server = self->state.server.get();
+      self->state.serve_pool->submit([server, f = std::move(f)] { server->serve(f); });
+    },
+    [=](tick_atom) {
+      self->send(self->state.driver, executor_heartbeat{self->state.opts.id});
+      self->delayed_send(self, interval, tick_v);
+    },
+    [=](const stop_executor& s) {
+      log::executor()->info("stopping exec={} app={} reason={}", self->state.opts.id, self->state.opts.app, s.reason);
+      self->quit();
+    },
+  };
+}
+
 } // namespace
 
 caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
@@ -51,63 +108,63 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     auto limit = static_cast<size_t>(static_cast<double>(opts.memory_mb) * opts.shuffle_memory_fraction * (1 << 20));
     st.store = std::make_unique<block_store>(limit, opts.dir + "/blocks");
     local_stores::add(opts.app, opts.id, st.store.get());
-    st.fetcher = std::make_unique<executor_fetcher>(opts.app, nullptr);
+    st.peers = std::make_unique<peer_book>(self->system());
+    st.server = std::make_unique<block_server>(*st.store);
+    auto* peers = st.peers.get();
+    auto* sysp = &self->system();
+    auto chunk = std::max(opts.fetch_chunk_kb, 1) * 1024;
+    auto in_flight = std::max(opts.max_fetches, 1);
+    st.fetcher = std::make_unique<executor_fetcher>(
+      opts.app, [sysp, peers, chunk, in_flight](const executor_id& exec, shuffle_id s, int32_t reduce,
+                                                const std::vector<int32_t>& maps) {
+        return fetch_remote(*sysp, *peers, exec, s, reduce, maps, chunk, in_flight);
+      });
+    st.serve_pool = std::make_unique<thread_pool>(1);
     st.pool = std::make_unique<thread_pool>(static_cast<size_t>(std::max(opts.cores, 1)));
     self->set_default_handler([](caf::scheduled_actor*, caf::message_view& m) -> caf::result<caf::message> {
       log::executor()->warn("unexpected message ignored: {}", caf::to_string(m.copy_content_to_message()));
       return caf::sec::unexpected_message;
     });
     self->set_down_handler([self](caf::down_msg& dm) {
-      if (dm.source == self->state.opts.driver.address() || dm.source == self->state.opts.owner.address()) {
+      if (dm.source == self->state.driver.address() || (self->state.opts.owner && dm.source == self->state.opts.owner.address())) {
         log::executor()->info("driver or worker gone, stopping exec={} app={}", self->state.opts.id,
                               self->state.opts.app);
         self->quit();
       }
     });
-    self->monitor(opts.driver);
     if (opts.owner)
       self->monitor(opts.owner);
-    self->send(opts.driver, register_executor{opts.id, opts.host, opts.cores, self});
-    log::executor()->info("executor started app={} exec={} cores={}", opts.app, opts.id, opts.cores);
-    return {
-      [=](launch_task& t) {
-        auto& s = self->state;
-        auto driver = s.opts.driver;
-        auto exec = s.opts.id;
-        auto* store = s.store.get();
-        auto* fetcher = s.fetcher.get();
-        s.pool->submit([driver, exec, store, fetcher, task = t.task, payload = std::move(t.payload)] {
-          auto out = run_task(payload, exec, *store, *fetcher);
-          if (out.ok) {
-            caf::anon_send(driver, to_message(task, exec, std::move(out)));
-          } else {
-            task_failed msg{task, exec, std::move(out.error), false, 0, 0, {}};
-            if (out.fetch) {
-              msg.fetch_failed = true;
-              msg.shuffle = out.fetch->shuffle;
-              msg.map_partition = out.fetch->map_partition;
-              msg.map_executor = out.fetch->executor;
-            }
-            caf::anon_send(driver, std::move(msg));
+    // Peers fetch blocks from this port; the driver is reached directly, never through the master.
+    auto port = self->system().middleman().publish(caf::actor{self}, 0, opts.host.c_str(), true);
+    if (!port) {
+      log::executor()->error("cannot listen on {}: {}", opts.host, self->system().render(port.error()));
+      self->quit(caf::sec::cannot_open_port);
+      return {};
+    }
+    st.port = *port;
+    self->request(self->system().middleman().actor_handle(), std::chrono::seconds(30), caf::connect_atom::value,
+                  opts.driver_host, opts.driver_port)
+      .then(
+        [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          auto& st = self->state;
+          st.driver = caf::actor_cast<caf::actor>(ptr);
+          if (!st.driver) {
+            self->quit(caf::sec::no_actor_published_at_port);
+            return;
           }
+          self->monitor(st.driver);
+          self->send(st.driver, register_executor{st.opts.id, st.opts.host, st.port, st.opts.cores, self});
+          log::executor()->info("executor started app={} exec={} cores={} port={}", st.opts.app, st.opts.id,
+                                st.opts.cores, st.port);
+          self->become(running(self));
+        },
+        [self](caf::error& err) {
+          log::executor()->error("cannot reach the driver at {}:{}: {}", self->state.opts.driver_host,
+                                 self->state.opts.driver_port, self->system().render(err));
+          self->quit(err);
         });
-      },
-      [=](const kill_task&) {
-        // A running task cannot be interrupted; the driver ignores its result.
-      },
-      [=](const stop_executor& s) {
-        log::executor()->info("stopping exec={} app={} reason={}", self->state.opts.id, self->state.opts.app, s.reason);
-        self->quit();
-      },
-      [=](const fetch_blocks& f) {
-        auto blocks = serve_blocks(*self->state.store, f.shuffle, f.reduce, f.maps);
-        fetched_blocks reply;
-        for (auto& b : blocks) {
-          reply.found.push_back(b.found);
-          reply.blocks.push_back(std::move(b.bytes));
-        }
-        return reply;
-      },
+    return {
+      [=](const stop_executor&) { self->quit(); },
     };
   });
 }

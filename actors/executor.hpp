@@ -1,7 +1,7 @@
 #pragma once
 // The executor: runs an application's tasks on its own thread pool (never on
 // CAF's scheduler threads), keeps map outputs in its block store and serves
-// them to reducers.
+// them to reducers in other processes.
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -15,16 +15,22 @@ namespace troupe {
 struct executor_options {
   std::string app;
   std::string id;
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  ///< where it serves blocks
   int32_t cores = 1;
   int64_t memory_mb = 1024;
   double shuffle_memory_fraction = 0.6;
-  std::string dir;        ///< its folder in the worker's work dir (spills)
-  caf::actor driver;
-  caf::actor owner;       ///< the worker that launched it: the executor quits with it
+  int32_t fetch_chunk_kb = 4096;
+  int32_t max_fetches = 4;
+  int32_t heartbeat_interval_ms = 500;
+  std::string dir;                 ///< its folder in the worker's work dir (spills)
+  std::string driver_host;         ///< the driver, reached directly
+  uint16_t driver_port = 0;
+  caf::actor owner;                ///< the worker that launched it in its process (may be null)
 };
 
-/// Spawns an executor that registers with its driver and quits when the driver or its owner goes.
+/// Spawns an executor: it connects to its driver, registers, and quits when
+/// the driver or its owner goes. Its exit reason is non-normal when it could
+/// not reach the driver.
 caf::actor spawn_executor(caf::actor_system& sys, executor_options opts);
 
 } // namespace troupe

@@ -24,7 +24,18 @@ struct worker_info {
   int64_t memory_used = 0;
   clock::time_point last_heartbeat;
   std::set<std::pair<app_id, executor_id>> executors;
+  std::set<driver_id> drivers;
 };
+
+struct driver_info {
+  driver_description desc;
+  driver_status status;
+};
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 struct executor_info {
   worker_id worker;
@@ -38,6 +49,7 @@ struct app_info {
   app_description desc;
   caf::actor driver;
   app_state state = app_state::waiting;
+  int64_t start_ms = 0;
   std::map<executor_id, executor_info> executors;
   int32_t cores_granted = 0;
   int32_t next_executor = 0;
@@ -52,12 +64,16 @@ struct master_state {
   master_options opts;
   std::map<worker_id, worker_info> workers;
   std::map<app_id, app_info> apps;  // ordered by id = submission order
+  std::map<driver_id, driver_info> drivers;
   id_generator app_ids{"app"};
+  id_generator driver_ids{"driver"};
+  size_t driver_rotation = 0;
 };
 
 using self_ptr = caf::stateful_actor<master_state>*;
 
 void schedule(self_ptr self);
+void release_driver(self_ptr self, driver_info& d);
 
 /// Frees an executor's resources on its worker; returns the worker if known.
 void release_executor(self_ptr self, app_info& app, const executor_id& exec) {
@@ -104,13 +120,82 @@ void worker_gone(self_ptr self, worker_info& w, const std::string& why, bool cle
     if (!is_finished(a->second.state))
       self->send(a->second.driver, executor_removed{exec, executor_state::lost, "worker " + w.reg.id + " lost: " + why});
   }
+  for (auto& id : std::set<driver_id>(w.drivers)) {
+    auto d = self->state.drivers.find(id);
+    if (d == self->state.drivers.end())
+      continue;
+    release_driver(self, d->second);
+    d->second.status.state = driver_state::failed;
+    d->second.status.message = "its worker " + w.reg.id + " was lost: " + why;
+  }
   w.cores_used = 0;
   w.memory_used = 0;
   schedule(self);
 }
 
+cluster_status snapshot(self_ptr self) {
+  auto& st = self->state;
+  cluster_status out;
+  out.url = st.opts.url;
+  for (auto& [id, w] : st.workers)
+    out.workers.push_back({id, w.reg.host, w.reg.port, w.state, w.reg.cores, w.cores_used, w.reg.memory_mb,
+                           w.memory_used});
+  for (auto& [id, app] : st.apps) {
+    app_summary a{id, app.desc.name, app.state, app.cores_granted, app.desc.driver_host, app.desc.driver_port,
+                  app.desc.driver, app.desc.submit_host, app.start_ms, {}};
+    for (auto& [eid, e] : app.executors) {
+      auto w = st.workers.find(e.worker);
+      a.executors.push_back({eid, e.worker, w == st.workers.end() ? "" : w->second.reg.host, e.cores, e.state});
+    }
+    out.apps.push_back(std::move(a));
+  }
+  for (auto& [id, d] : st.drivers)
+    out.drivers.push_back(d.status);
+  return out;
+}
+
+/// Places submitted drivers first (as Spark does), then executors.
+void schedule_drivers(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [id, d] : st.drivers) {
+    if (d.status.state != driver_state::submitted)
+      continue;
+    std::vector<worker_offer> offers;
+    std::vector<worker_info*> ws;
+    for (auto& [wid, w] : st.workers) {
+      if (w.state != worker_state::alive)
+        continue;
+      offers.push_back({wid, w.reg.cores - w.cores_used, w.reg.memory_mb - w.memory_used});
+      ws.push_back(&w);
+    }
+    auto pick = place_driver(offers, d.desc.cores, d.desc.memory_mb, st.driver_rotation++);
+    if (!pick)
+      continue;
+    auto& w = *ws[*pick];
+    w.cores_used += d.desc.cores;
+    w.memory_used += d.desc.memory_mb;
+    w.drivers.insert(id);
+    d.status.worker = w.reg.id;
+    d.status.worker_host = w.reg.host;
+    d.status.worker_port = w.reg.port;
+    d.status.state = driver_state::running;
+    log::master()->info("launching driver id={} app={} worker={}", id, d.desc.app, w.reg.id);
+    self->send(w.reg.worker, launch_driver{id, d.desc, st.opts.url});
+  }
+}
+
+/// Frees a driver's resources on its worker.
+void release_driver(self_ptr self, driver_info& d) {
+  auto w = self->state.workers.find(d.status.worker);
+  if (w == self->state.workers.end() || w->second.drivers.erase(d.status.driver) == 0)
+    return;
+  w->second.cores_used -= d.desc.cores;
+  w->second.memory_used -= d.desc.memory_mb;
+}
+
 void schedule(self_ptr self) {
   auto& st = self->state;
+  schedule_drivers(self);
   for (auto& [id, app] : st.apps) {
     if (is_finished(app.state))
       continue;
@@ -223,12 +308,94 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         }
         schedule(self);
       },
+      [=](const master_started& m) { self->state.opts.url = m.url; },
+      [=](const worker_stopping& w) {
+        auto it = self->state.workers.find(w.id);
+        if (it != self->state.workers.end()) {
+          worker_gone(self, it->second, "stopped", true);
+          it->second.state = worker_state::decommissioned;
+        }
+      },
+      [=](submit_driver& sub) -> driver_status {
+        auto& st = self->state;
+        driver_info d;
+        d.desc = std::move(sub.desc);
+        d.status.found = true;
+        d.status.driver = st.driver_ids.next();
+        d.status.app = d.desc.app;
+        d.status.start_ms = unix_ms();
+        d.status.supervise = d.desc.supervise;
+        d.status.state = driver_state::submitted;
+        auto id = d.status.driver;
+        log::master()->info("driver submitted id={} app={} from={}", id, d.desc.app, d.desc.submit_host);
+        st.drivers.emplace(id, std::move(d));
+        schedule(self);
+        return st.drivers.at(id).status;
+      },
+      [=](const request_driver_status& r) -> driver_status {
+        auto it = self->state.drivers.find(r.driver);
+        if (it == self->state.drivers.end())
+          return driver_status{false, r.driver, {}, driver_state::failed, {}, {}, 0, 0, false, "no such driver"};
+        return it->second.status;
+      },
+      [=](const kill_driver& k) -> driver_status {
+        auto& st = self->state;
+        auto it = st.drivers.find(k.driver);
+        if (it == st.drivers.end())
+          return driver_status{false, k.driver, {}, driver_state::failed, {}, {}, 0, 0, false, "no such driver"};
+        auto& d = it->second;
+        if (is_finished(d.status.state))
+          return d.status;
+        auto w = st.workers.find(d.status.worker);
+        if (d.status.state == driver_state::running && w != st.workers.end()
+            && w->second.state == worker_state::alive)
+          self->send(w->second.reg.worker, kill_driver{k.driver});
+        release_driver(self, d);
+        d.status.state = driver_state::killed;
+        d.status.message = "killed on request";
+        log::master()->info("driver killed id={}", k.driver);
+        schedule(self);
+        return d.status;
+      },
+      [=](const driver_state_changed& c) {
+        auto it = self->state.drivers.find(c.driver);
+        if (it == self->state.drivers.end())
+          return;
+        auto& d = it->second;
+        log::master()->info("driver state id={} state={} {}", c.driver, to_string(c.state), c.message);
+        if (d.status.state == driver_state::killed)
+          return;  // keep "killed" over the exit status of the killed process
+        d.status.state = c.state;
+        d.status.message = c.message;
+        if (is_finished(c.state)) {
+          release_driver(self, d);
+          schedule(self);
+        }
+      },
+      [=](const request_driver_logs& r) -> caf::result<driver_logs> {
+        auto& st = self->state;
+        auto it = st.drivers.find(r.driver);
+        if (it == st.drivers.end())
+          return driver_logs{false, {}, {}, "no such driver " + r.driver};
+        auto w = st.workers.find(it->second.status.worker);
+        if (w == st.workers.end() || w->second.state != worker_state::alive)
+          return driver_logs{false, {}, {}, "the worker of driver " + r.driver + " is not reachable"};
+        auto rp = self->make_response_promise<driver_logs>();
+        self->request(w->second.reg.worker, std::chrono::seconds(10), r)
+          .then([rp](driver_logs& logs) mutable { rp.deliver(std::move(logs)); },
+                [rp, self](caf::error& err) mutable {
+                  rp.deliver(driver_logs{false, {}, {}, "worker did not answer: " + self->system().render(err)});
+                });
+        return rp;
+      },
+      [=](const request_cluster_status&) -> cluster_status { return snapshot(self); },
       [=](register_application& reg) -> registered_application {
         auto& st = self->state;
         app_info app;
         app.id = st.app_ids.next();
         app.desc = std::move(reg.desc);
         app.driver = reg.driver;
+        app.start_ms = unix_ms();
         self->monitor(app.driver);
         log::master()->info("application registered app={} name={} driver_host={}", app.id, app.desc.name,
                             app.desc.driver_host);

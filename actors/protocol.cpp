@@ -6,7 +6,9 @@
 namespace troupe {
 
 void register_protocol(caf::actor_system_config& cfg) {
-  cfg.add_message_type<app_description>("app_description")
+  cfg.add_message_type<master_started>("master_started")
+    .add_message_type<worker_identity>("worker_identity")
+    .add_message_type<app_description>("app_description")
     .add_message_type<register_worker>("register_worker")
     .add_message_type<worker_heartbeat>("worker_heartbeat")
     .add_message_type<executor_state_changed>("executor_state_changed")
@@ -26,8 +28,21 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<launch_task>("launch_task")
     .add_message_type<kill_task>("kill_task")
     .add_message_type<stop_executor>("stop_executor")
-    .add_message_type<fetch_blocks>("fetch_blocks")
-    .add_message_type<fetched_blocks>("fetched_blocks");
+    .add_message_type<fetch_block>("fetch_block")
+    .add_message_type<fetched_block>("fetched_block")
+    .add_message_type<driver_state_changed>("driver_state_changed")
+    .add_message_type<worker_stopping>("worker_stopping")
+    .add_message_type<launch_driver>("launch_driver")
+    .add_message_type<kill_driver>("kill_driver")
+    .add_message_type<request_driver_logs>("request_driver_logs")
+    .add_message_type<driver_logs>("driver_logs")
+    .add_message_type<submit_driver>("submit_driver")
+    .add_message_type<request_driver_status>("request_driver_status")
+    .add_message_type<driver_status>("driver_status")
+    .add_message_type<request_cluster_status>("request_cluster_status")
+    .add_message_type<cluster_status>("cluster_status")
+    .add_message_type<executor_heartbeat>("executor_heartbeat")
+    .add_message_type<executor_peers>("executor_peers");
   cfg.load<caf::io::middleman>();
 }
 

@@ -29,6 +29,27 @@ constexpr tick_atom tick_v{};
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 constexpr wake_atom wake_v{};
 
+// -- deploy -> node (in one process) ---------------------------------------------
+
+/// A published master learns the URL it is reachable at.
+struct master_started {
+  std::string url;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, master_started& x) {
+  return f(caf::meta::type_name("master_started"), x.url);
+}
+
+/// A published worker learns its id and port, then registers.
+struct worker_identity {
+  worker_id id;
+  uint16_t port = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_identity& x) {
+  return f(caf::meta::type_name("worker_identity"), x.id, x.port);
+}
+
 // -- shared descriptions --------------------------------------------------------
 
 /// What an application needs from the cluster and how to run it.
@@ -41,11 +62,29 @@ struct app_description {
   int64_t executor_memory_mb = 1024;
   std::string submit_host;                   ///< where the submission came from
   std::string driver_host;                   ///< where the driver actor runs
+  uint16_t driver_port = 0;                  ///< where executors reach the driver
+  driver_id driver;                          ///< cluster mode: the driver's id; empty in client mode
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_description& x) {
   return f(caf::meta::type_name("app_description"), x.name, x.args, x.conf, x.cores_max, x.executor_cores,
-           x.executor_memory_mb, x.submit_host, x.driver_host);
+           x.executor_memory_mb, x.submit_host, x.driver_host, x.driver_port, x.driver);
+}
+
+/// A driver submitted in cluster mode.
+struct driver_description {
+  std::string app;
+  std::vector<std::string> args;
+  std::vector<std::string> conf_args;        ///< --conf k=v ... for the driver process
+  int32_t cores = 1;
+  int64_t memory_mb = 1024;
+  bool supervise = false;
+  std::string submit_host;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, driver_description& x) {
+  return f(caf::meta::type_name("driver_description"), x.app, x.args, x.conf_args, x.cores, x.memory_mb,
+           x.supervise, x.submit_host);
 }
 
 // -- worker -> master ---------------------------------------------------------
@@ -85,6 +124,26 @@ struct executor_state_changed {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_state_changed& x) {
   return f(caf::meta::type_name("executor_state_changed"), x.app, x.exec, x.state, x.message, x.exit_status);
+}
+
+/// A cluster-mode driver the worker runs changed state.
+struct driver_state_changed {
+  driver_id driver;
+  driver_state state = driver_state::submitted;
+  std::string message;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, driver_state_changed& x) {
+  return f(caf::meta::type_name("driver_state_changed"), x.driver, x.state, x.message);
+}
+
+/// The worker is shutting down cleanly (its executors and drivers are stopped).
+struct worker_stopping {
+  worker_id id;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_stopping& x) {
+  return f(caf::meta::type_name("worker_stopping"), x.id);
 }
 
 // -- master -> worker ---------------------------------------------------------
@@ -129,6 +188,158 @@ struct kill_executor {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, kill_executor& x) {
   return f(caf::meta::type_name("kill_executor"), x.app, x.exec);
+}
+
+/// Start a cluster-mode driver.
+struct launch_driver {
+  driver_id driver;
+  driver_description desc;
+  std::string master_url;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, launch_driver& x) {
+  return f(caf::meta::type_name("launch_driver"), x.driver, x.desc, x.master_url);
+}
+
+/// Stop a driver (master -> worker), or ask the master to (submit -> master,
+/// answered with driver_status).
+struct kill_driver {
+  driver_id driver;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, kill_driver& x) {
+  return f(caf::meta::type_name("kill_driver"), x.driver);
+}
+
+/// Ask for a driver's stdout and stderr (submit -> master -> worker), answered with driver_logs.
+struct request_driver_logs {
+  driver_id driver;
+  int64_t max_bytes = 1 << 20;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_driver_logs& x) {
+  return f(caf::meta::type_name("request_driver_logs"), x.driver, x.max_bytes);
+}
+
+/// The tail of a driver's output files.
+struct driver_logs {
+  bool found = false;
+  std::string out;
+  std::string err;
+  std::string message;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, driver_logs& x) {
+  return f(caf::meta::type_name("driver_logs"), x.found, x.out, x.err, x.message);
+}
+
+// -- submit -> master ---------------------------------------------------------
+
+/// Hand a driver to the master (cluster mode); answered with driver_status.
+struct submit_driver {
+  driver_description desc;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, submit_driver& x) {
+  return f(caf::meta::type_name("submit_driver"), x.desc);
+}
+
+/// Ask for a driver's state; answered with driver_status.
+struct request_driver_status {
+  driver_id driver;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_driver_status& x) {
+  return f(caf::meta::type_name("request_driver_status"), x.driver);
+}
+
+/// A driver as the master knows it.
+struct driver_status {
+  bool found = false;
+  driver_id driver;
+  std::string app;
+  driver_state state = driver_state::submitted;
+  worker_id worker;              ///< where it runs (empty until placed)
+  std::string worker_host;
+  uint16_t worker_port = 0;
+  int64_t start_ms = 0;          ///< unix time of submission
+  bool supervise = false;
+  std::string message;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, driver_status& x) {
+  return f(caf::meta::type_name("driver_status"), x.found, x.driver, x.app, x.state, x.worker, x.worker_host,
+           x.worker_port, x.start_ms, x.supervise, x.message);
+}
+
+/// Ask for the whole cluster's state; answered with cluster_status.
+struct request_cluster_status {
+  int32_t unused = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_cluster_status& x) {
+  return f(caf::meta::type_name("request_cluster_status"), x.unused);
+}
+
+/// One worker in cluster_status.
+struct worker_summary {
+  worker_id id;
+  std::string host;
+  uint16_t port = 0;
+  worker_state state = worker_state::alive;
+  int32_t cores = 0;
+  int32_t cores_used = 0;
+  int64_t memory_mb = 0;
+  int64_t memory_used_mb = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_summary& x) {
+  return f(caf::meta::type_name("worker_summary"), x.id, x.host, x.port, x.state, x.cores, x.cores_used, x.memory_mb,
+           x.memory_used_mb);
+}
+
+/// One executor in cluster_status.
+struct executor_summary {
+  executor_id id;
+  worker_id worker;
+  std::string host;
+  int32_t cores = 0;
+  executor_state state = executor_state::launching;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_summary& x) {
+  return f(caf::meta::type_name("executor_summary"), x.id, x.worker, x.host, x.cores, x.state);
+}
+
+/// One application in cluster_status, with where its driver runs.
+struct app_summary {
+  app_id id;
+  std::string name;
+  app_state state = app_state::waiting;
+  int32_t cores = 0;
+  std::string driver_host;
+  uint16_t driver_port = 0;
+  driver_id driver;               ///< cluster mode: the driver's id; empty: client mode
+  std::string submit_host;
+  int64_t start_ms = 0;
+  std::vector<executor_summary> executors;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, app_summary& x) {
+  return f(caf::meta::type_name("app_summary"), x.id, x.name, x.state, x.cores, x.driver_host, x.driver_port,
+           x.driver, x.submit_host, x.start_ms, x.executors);
+}
+
+/// Everything the master knows.
+struct cluster_status {
+  std::string url;
+  std::vector<worker_summary> workers;
+  std::vector<app_summary> apps;
+  std::vector<driver_status> drivers;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
+  return f(caf::meta::type_name("cluster_status"), x.url, x.workers, x.apps, x.drivers);
 }
 
 // -- driver -> master ---------------------------------------------------------
@@ -200,16 +411,26 @@ typename Inspector::result_type inspect(Inspector& f, application_state_changed&
 
 // -- executor -> driver -------------------------------------------------------
 
-/// An executor is up and offers its cores.
+/// An executor is up and offers its cores; `port` is where peers fetch its blocks.
 struct register_executor {
   executor_id exec;
   std::string host;
+  uint16_t port = 0;
   int32_t cores = 0;
   caf::actor executor;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, register_executor& x) {
-  return f(caf::meta::type_name("register_executor"), x.exec, x.host, x.cores, x.executor);
+  return f(caf::meta::type_name("register_executor"), x.exec, x.host, x.port, x.cores, x.executor);
+}
+
+/// An executor is alive.
+struct executor_heartbeat {
+  executor_id exec;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_heartbeat& x) {
+  return f(caf::meta::type_name("executor_heartbeat"), x.exec);
 }
 
 /// A task attempt succeeded.
@@ -264,6 +485,15 @@ typename Inspector::result_type inspect(Inspector& f, kill_task& x) {
   return f(caf::meta::type_name("kill_task"), x.task);
 }
 
+/// Where the application's executors serve their blocks: id -> "host:port".
+struct executor_peers {
+  std::map<executor_id, std::string> addresses;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_peers& x) {
+  return f(caf::meta::type_name("executor_peers"), x.addresses);
+}
+
 /// The application is done with this executor.
 struct stop_executor {
   std::string reason;
@@ -275,25 +505,33 @@ typename Inspector::result_type inspect(Inspector& f, stop_executor& x) {
 
 // -- executor -> executor -----------------------------------------------------
 
-/// A reducer asks for its blocks of some map outputs; answered with fetched_blocks.
-struct fetch_blocks {
+/// A reducer asks for bytes [offset, offset + max_bytes) of the encoded block
+/// (shuffle, map, reduce); answered with fetched_block sent to `reply_to`.
+struct fetch_block {
+  int64_t request = 0;
   shuffle_id shuffle = 0;
+  int32_t map = 0;
   int32_t reduce = 0;
-  std::vector<int32_t> maps;
+  int64_t offset = 0;
+  int32_t max_bytes = 0;
+  caf::actor reply_to;
 };
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, fetch_blocks& x) {
-  return f(caf::meta::type_name("fetch_blocks"), x.shuffle, x.reduce, x.maps);
+typename Inspector::result_type inspect(Inspector& f, fetch_block& x) {
+  return f(caf::meta::type_name("fetch_block"), x.request, x.shuffle, x.map, x.reduce, x.offset, x.max_bytes,
+           x.reply_to);
 }
 
-/// Answer to fetch_blocks: per map, whether its output exists, and the encoded block.
-struct fetched_blocks {
-  std::vector<bool> found;
-  std::vector<std::string> blocks;
+/// One chunk of a block; `found` false when the map output is not there.
+struct fetched_block {
+  int64_t request = 0;
+  bool found = false;
+  int64_t total = 0;             ///< size of the whole encoded block (0: empty block)
+  std::string bytes;
 };
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, fetched_blocks& x) {
-  return f(caf::meta::type_name("fetched_blocks"), x.found, x.blocks);
+typename Inspector::result_type inspect(Inspector& f, fetched_block& x) {
+  return f(caf::meta::type_name("fetched_block"), x.request, x.found, x.total, x.bytes);
 }
 
 } // namespace troupe

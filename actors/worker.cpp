@@ -1,54 +1,225 @@
 #include "actors/worker.hpp"
 
+#include "actors/driver.hpp"
 #include "actors/executor.hpp"
 #include "actors/protocol.hpp"
 #include "runtime/log.hpp"
+#include "runtime/process.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
-#include <set>
 
 namespace troupe {
 
 namespace {
 
-struct running_executor {
-  app_id app;
-  executor_id exec;
-  caf::actor handle;
+using clock = std::chrono::steady_clock;
+
+/// An executor or driver this worker runs, as a child process or an actor.
+struct child {
+  bool is_driver = false;
+  app_id app;            // executors
+  executor_id exec;      // executors
+  driver_id driver;      // drivers
+  pid_t pid = 0;         // process isolation
+  caf::actor handle;     // thread isolation
+  std::string dir;
   bool killed = false;
+  std::shared_ptr<driver_outcome> outcome;  // colocated drivers
 };
 
 struct worker_state {
   static inline const char* name = "worker";
   worker_options opts;
+  caf::actor master;
   bool registered = false;
-  std::map<caf::actor_addr, running_executor> executors;
+  clock::time_point started = clock::now();
+  std::vector<child> children;
 };
 
 using self_ptr = caf::stateful_actor<worker_state>*;
 
-void register_with_master(self_ptr self, std::chrono::milliseconds backoff) {
+void connect_and_register(self_ptr self);
+
+void register_with_master(self_ptr self) {
   auto& o = self->state.opts;
   register_worker reg{o.id, o.host, o.port, o.cores, o.memory_mb, o.work_dir, self};
-  self->request(o.master, std::chrono::seconds(5), std::move(reg))
+  self->request(self->state.master, std::chrono::seconds(5), std::move(reg))
     .then(
       [=](const registered_worker& r) {
         self->state.registered = true;
         log::worker()->info("registered with master url={} id={}", r.master_url, self->state.opts.id);
       },
       [=](caf::error& err) {
-        log::worker()->warn("registration failed id={} error={}; retrying in {} ms", self->state.opts.id,
-                            self->system().render(err), backoff.count());
-        self->delayed_send(self, backoff, wake_v);
+        log::worker()->warn("registration failed id={}: {}", self->state.opts.id, self->system().render(err));
+        self->delayed_send(self, std::chrono::milliseconds(500), wake_v);
       });
 }
 
-void report(self_ptr self, const running_executor& e, executor_state state, const std::string& message) {
-  self->send(self->state.opts.master, executor_state_changed{e.app, e.exec, state, message, 0});
+/// Reaches the master (by address when it is remote), then registers.
+void connect_and_register(self_ptr self) {
+  auto& st = self->state;
+  if (st.opts.master_port == 0) {
+    st.master = st.opts.master;
+    self->monitor(st.master);
+    register_with_master(self);
+    return;
+  }
+  self->request(self->system().middleman().actor_handle(), std::chrono::seconds(5), caf::connect_atom::value,
+                st.opts.master_host, st.opts.master_port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        self->state.master = caf::actor_cast<caf::actor>(ptr);
+        if (!self->state.master) {
+          self->delayed_send(self, std::chrono::milliseconds(200), wake_v);
+          return;
+        }
+        self->monitor(self->state.master);
+        register_with_master(self);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started).count();
+        if (!st.registered && waited > st.opts.register_timeout_ms) {
+          log::worker()->error("cannot reach the master at {}:{} after {} ms: {}", st.opts.master_host,
+                               st.opts.master_port, waited, self->system().render(err));
+          self->quit(caf::sec::cannot_connect_to_node);
+          return;
+        }
+        // Retry with a short backoff: workers usually start with their master.
+        self->delayed_send(self, std::chrono::milliseconds(std::min<int64_t>(100 + waited / 4, 1000)), wake_v);
+      });
+}
+
+void report_executor(self_ptr self, const child& c, executor_state state, const std::string& message,
+                     int32_t status = 0) {
+  if (self->state.master)
+    self->send(self->state.master, executor_state_changed{c.app, c.exec, state, message, status});
+}
+
+void report_driver(self_ptr self, const child& c, driver_state state, const std::string& message) {
+  if (self->state.master)
+    self->send(self->state.master, driver_state_changed{c.driver, state, message});
+}
+
+/// Reports a child that ended and forgets it.
+void child_ended(self_ptr self, size_t index, bool ok, const std::string& how) {
+  auto c = self->state.children[index];
+  self->state.children.erase(self->state.children.begin() + static_cast<ptrdiff_t>(index));
+  if (c.is_driver) {
+    auto state = c.killed ? driver_state::killed : ok ? driver_state::finished : driver_state::failed;
+    log::worker()->info("driver ended id={} state={} {}", c.driver, to_string(state), how);
+    report_driver(self, c, state, how);
+  } else {
+    auto state = c.killed ? executor_state::killed : ok ? executor_state::exited : executor_state::failed;
+    log::worker()->info("executor ended app={} exec={} state={} {}", c.app, c.exec, to_string(state), how);
+    report_executor(self, c, state, how);
+  }
+}
+
+std::string make_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  return ec ? "cannot create " + dir + ": " + ec.message() : std::string{};
+}
+
+void launch_executor_here(self_ptr self, launch_executor& l) {
+  auto& st = self->state;
+  child c;
+  c.app = l.app;
+  c.exec = l.exec;
+  c.dir = std::filesystem::absolute(st.opts.work_dir + "/" + l.app + "/" + l.exec).string();
+  if (auto err = make_dir(c.dir); !err.empty()) {
+    report_executor(self, c, executor_state::failed, err);
+    return;
+  }
+  if (st.opts.executor_isolation == "thread") {
+    executor_options eo;
+    eo.app = l.app;
+    eo.id = l.exec;
+    eo.host = st.opts.host;
+    eo.cores = l.cores;
+    eo.memory_mb = l.memory_mb;
+    eo.heartbeat_interval_ms = st.opts.heartbeat_interval_ms;
+    eo.dir = c.dir;
+    eo.driver_host = l.desc.driver_host;
+    eo.driver_port = l.desc.driver_port;
+    eo.owner = self;
+    c.handle = spawn_executor(self->system(), eo);
+    self->monitor(c.handle);
+  } else {
+    std::vector<std::string> argv{self_executable(), "node", "--role", "executor", "--app-id", l.app,
+                                  "--executor-id", l.exec, "--host", st.opts.host, "--cores", std::to_string(l.cores),
+                                  "--memory", std::to_string(l.memory_mb) + "m", "--work-dir", c.dir,
+                                  "--driver-url", "troupe://" + l.desc.driver_host + ":" + std::to_string(l.desc.driver_port)};
+    argv.insert(argv.end(), st.opts.child_args.begin(), st.opts.child_args.end());
+    for (auto& [k, v] : l.desc.conf) {
+      argv.push_back("--conf");
+      argv.push_back(k + "=" + v);
+    }
+    try {
+      c.pid = start_process(argv, c.dir + "/stdout", c.dir + "/stderr");
+    } catch (const std::exception& e) {
+      report_executor(self, c, executor_state::failed, e.what());
+      return;
+    }
+  }
+  log::worker()->info("executor launched app={} exec={} cores={} pid={}", l.app, l.exec, l.cores, c.pid);
+  report_executor(self, c, executor_state::running, "");
+  st.children.push_back(std::move(c));
+}
+
+void launch_driver_here(self_ptr self, launch_driver& l) {
+  auto& st = self->state;
+  child c;
+  c.is_driver = true;
+  c.driver = l.driver;
+  c.dir = std::filesystem::absolute(st.opts.work_dir + "/" + l.driver).string();
+  if (auto err = make_dir(c.dir); !err.empty()) {
+    report_driver(self, c, driver_state::failed, err);
+    return;
+  }
+  if (st.opts.driver_isolation == "thread") {
+    driver_options d;
+    d.desc.name = l.desc.app;
+    d.desc.args = l.desc.args;
+    d.desc.submit_host = l.desc.submit_host;
+    d.desc.driver_host = st.opts.host;
+    d.desc.driver = l.driver;
+    d.master = st.master;
+    d.outcome = c.outcome = std::make_shared<driver_outcome>();
+    c.handle = spawn_driver(self->system(), d);
+    self->monitor(c.handle);
+  } else {
+    std::vector<std::string> argv{self_executable(), "node", "--role", "driver", "--master", l.master_url,
+                                  "--driver-id", l.driver, "--host", st.opts.host};
+    argv.insert(argv.end(), st.opts.child_args.begin(), st.opts.child_args.end());
+    argv.insert(argv.end(), l.desc.conf_args.begin(), l.desc.conf_args.end());
+    argv.push_back(l.desc.app);
+    argv.insert(argv.end(), l.desc.args.begin(), l.desc.args.end());
+    try {
+      c.pid = start_process(argv, c.dir + "/stdout", c.dir + "/stderr", c.dir);
+    } catch (const std::exception& e) {
+      report_driver(self, c, driver_state::failed, e.what());
+      return;
+    }
+  }
+  log::worker()->info("driver launched id={} app={} pid={}", l.driver, l.desc.app, c.pid);
+  report_driver(self, c, driver_state::running, "");
+  st.children.push_back(std::move(c));
+}
+
+void stop_child(self_ptr self, child& c) {
+  c.killed = true;
+  if (c.pid > 0)
+    ::kill(c.pid, SIGTERM);  // reaped by the next tick
+  else if (c.handle)
+    self->send_exit(c.handle, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
@@ -62,61 +233,107 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
     });
     self->set_down_handler([self](caf::down_msg& dm) {
       auto& st = self->state;
-      auto it = st.executors.find(dm.source);
-      if (it == st.executors.end())
+      if (st.master && dm.source == st.master.address()) {
+        log::worker()->warn("lost the master ({}); registering again", self->system().render(dm.reason));
+        st.registered = false;
+        st.master = nullptr;
+        st.started = clock::now();
+        if (st.opts.master_port != 0)
+          self->delayed_send(self, std::chrono::milliseconds(200), wake_v);
+        else
+          self->quit();
         return;
-      auto state = it->second.killed ? executor_state::killed
-                   : dm.reason == caf::exit_reason::normal ? executor_state::exited
-                                                           : executor_state::failed;
-      report(self, it->second, state, dm.reason ? self->system().render(dm.reason) : "");
-      st.executors.erase(it);
+      }
+      for (size_t i = 0; i < st.children.size(); ++i) {
+        auto& c = st.children[i];
+        if (c.handle && c.handle.address() == dm.source) {
+          bool ok = dm.reason == caf::exit_reason::normal;
+          std::string how = dm.reason ? self->system().render(dm.reason) : "";
+          if (c.outcome) {
+            std::lock_guard<std::mutex> guard{c.outcome->mtx};
+            ok = c.outcome->exit_code == 0;
+            how = c.outcome->error;
+          }
+          child_ended(self, i, ok, how);
+          return;
+        }
+      }
     });
-    register_with_master(self, std::chrono::milliseconds(200));
+    // A published worker registers once deploy tells it its id and port.
+    if (!opts.id.empty())
+      connect_and_register(self);
     auto interval = std::chrono::milliseconds(opts.heartbeat_interval_ms);
     self->delayed_send(self, interval, tick_v);
     return {
       [=](tick_atom) {
-        if (self->state.registered)
-          self->send(self->state.opts.master, worker_heartbeat{self->state.opts.id});
+        auto& st = self->state;
+        if (st.registered)
+          self->send(st.master, worker_heartbeat{st.opts.id});
+        for (size_t i = 0; i < st.children.size();) {
+          auto& c = st.children[i];
+          if (c.pid > 0)
+            if (auto e = wait_for(c.pid, std::chrono::milliseconds(0))) {
+              child_ended(self, i, e->ok(), e->describe());
+              continue;
+            }
+          ++i;
+        }
         self->delayed_send(self, interval, tick_v);
       },
-      [=](wake_atom) { register_with_master(self, std::chrono::milliseconds(1000)); },
+      [=](const worker_identity& w) {
+        self->state.opts.id = w.id;
+        self->state.opts.port = w.port;
+        self->state.started = clock::now();
+        connect_and_register(self);
+      },
+      [=](wake_atom) {
+        if (self->state.master)
+          register_with_master(self);
+        else
+          connect_and_register(self);
+      },
       [=](const reconnect_worker& r) {
         log::worker()->warn("master asks to register again: {}", r.reason);
         self->state.registered = false;
-        register_with_master(self, std::chrono::milliseconds(200));
+        register_with_master(self);
       },
-      [=](launch_executor& l) {
-        auto& st = self->state;
-        auto dir = st.opts.work_dir + "/" + l.app + "/" + l.exec;
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        running_executor e{l.app, l.exec, {}, false};
-        if (ec) {
-          report(self, e, executor_state::failed, "cannot create " + dir + ": " + ec.message());
-          return;
-        }
-        executor_options eo;
-        eo.app = l.app;
-        eo.id = l.exec;
-        eo.host = st.opts.host;
-        eo.cores = l.cores;
-        eo.memory_mb = l.memory_mb;
-        eo.dir = dir;
-        eo.driver = l.driver;
-        eo.owner = self;
-        e.handle = spawn_executor(self->system(), eo);
-        self->monitor(e.handle);
-        log::worker()->info("executor launched app={} exec={} cores={}", l.app, l.exec, l.cores);
-        report(self, e, executor_state::running, "");
-        st.executors.emplace(e.handle.address(), std::move(e));
-      },
+      [=](launch_executor& l) { launch_executor_here(self, l); },
+      [=](launch_driver& l) { launch_driver_here(self, l); },
       [=](const kill_executor& k) {
-        for (auto& [addr, e] : self->state.executors)
-          if (e.app == k.app && e.exec == k.exec && !e.killed) {
-            e.killed = true;
-            self->send_exit(e.handle, caf::exit_reason::user_shutdown);
-          }
+        for (auto& c : self->state.children)
+          if (!c.is_driver && c.app == k.app && c.exec == k.exec && !c.killed)
+            stop_child(self, c);
+      },
+      [=](const kill_driver& k) {
+        for (auto& c : self->state.children)
+          if (c.is_driver && c.driver == k.driver && !c.killed)
+            stop_child(self, c);
+      },
+      [=](const request_driver_logs& r) {
+        auto dir = std::filesystem::absolute(self->state.opts.work_dir + "/" + r.driver).string();
+        if (!std::filesystem::exists(dir))
+          return driver_logs{false, {}, {}, "no logs of " + r.driver + " on this worker"};
+        auto n = static_cast<size_t>(std::max<int64_t>(r.max_bytes, 0));
+        return driver_logs{true, read_tail(dir + "/stdout", n), read_tail(dir + "/stderr", n), ""};
+      },
+      [=](stop_atom) {
+        auto& st = self->state;
+        log::worker()->info("stopping: {} executors and drivers", st.children.size());
+        for (auto& c : st.children) {
+          c.killed = true;
+          if (c.pid > 0)
+            stop_process(c.pid, std::chrono::seconds(3));
+          else if (c.handle)
+            self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+          if (c.is_driver)
+            report_driver(self, c, driver_state::killed, "its worker stopped");
+          else
+            report_executor(self, c, executor_state::killed, "its worker stopped");
+        }
+        st.children.clear();
+        if (st.master)
+          self->send(st.master, worker_stopping{st.opts.id});
+        self->quit();
       },
     };
   });

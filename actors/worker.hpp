@@ -1,13 +1,16 @@
 #pragma once
-// The worker: registers with the master, heartbeats, and launches the
-// executors the master asks for, reporting every state change.
+// The worker: registers with the master (retrying until it answers),
+// heartbeats, and launches the executors and cluster-mode drivers the master
+// asks for, as child processes or in its own process, reporting every state
+// change.
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -20,11 +23,20 @@ struct worker_options {
   int64_t memory_mb = 1024;
   std::string work_dir = "work";
   int32_t heartbeat_interval_ms = 500;
-  std::string executor_isolation = "thread";  ///< thread | process
-  caf::actor master;
+  std::string executor_isolation = "process";  ///< process | thread
+  std::string driver_isolation = "process";    ///< process | thread
+  std::vector<std::string> child_args;         ///< --conf/--log-level args for child processes
+  caf::actor master;                           ///< the master, when it lives in this process
+  std::string master_host;                     ///< else where to reach it
+  uint16_t master_port = 0;
+  int32_t register_timeout_ms = 10000;         ///< give up (quit with an error) after this
 };
 
-/// Spawns a worker that registers with `opts.master`.
+/// Asks a worker to stop its executors and drivers, tell the master, and quit.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+constexpr stop_atom stop_v{};
+
+/// Spawns a worker.
 caf::actor spawn_worker(caf::actor_system& sys, worker_options opts);
 
 } // namespace troupe

@@ -1,5 +1,6 @@
 // The `troupe` command: one binary, a subcommand per role and action.
 
+#include "actors/cluster_client.hpp"
 #include "actors/deploy.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/log.hpp"
@@ -19,6 +20,9 @@ int list_apps() {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts: SIGINT and SIGTERM are taken with sigwait, so
+  // that nodes stop cleanly (workers stop their executors first).
+  troupe::block_stop_signals();
   auto cl = troupe::parse_command_line(argc, argv);
   if (cl.help) {
     std::cout << cl.usage;
@@ -39,10 +43,14 @@ int main(int argc, char** argv) {
     troupe::log::set_process_role("submit");
     return troupe::run_submit(cl.opts);
   }
-  if (cl.command == "help" || cl.command.empty()) {
-    std::cout << cl.usage;
-    return 0;
+  if (cl.command == "node")
+    return troupe::run_node(cl.opts);
+  if (cl.command == "simulate") {
+    troupe::log::set_process_role("simulate");
+    return troupe::run_simulate(cl.opts, cl.simulate_workers, cl.simulate_threads);
   }
-  std::cerr << "error: 'troupe " << cl.command << "' is not available in this build yet" << std::endl;
-  return 2;
+  if (cl.command == "status" || cl.command == "kill" || cl.command == "logs")
+    return troupe::run_control(cl.command, cl.opts, cl.driver_id);
+  std::cout << cl.usage;
+  return 0;
 }

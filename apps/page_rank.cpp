@@ -44,7 +44,7 @@ dataset<rank_row> page_ranks(context& ctx, const std::string& edges_path, int64_
                      out.emplace_back(std::move(fields[0]), std::move(fields[1]));
                    return out;
                  })
-
+                 .distinct()
                  .group_by_key();
   links.cache();
   auto ranks = links.map_values([](std::vector<std::string>&&) { return 1.0; });

@@ -17,7 +17,7 @@ namespace troupe::apps {
 dataset<std::string> sorted_lines(context& ctx, const std::string& input) {
   return ctx.text_file(input)
     .map([](std::string&& line) { return std::pair<std::string, uint8_t>{std::move(line), 0}; })
-    .sort_by_key(false)
+    .sort_by_key()
     .map([](std::pair<std::string, uint8_t>&& kv) { return std::move(kv.first); });
 }
 

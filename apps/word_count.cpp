@@ -16,10 +16,11 @@ namespace troupe::apps {
 
 using word_count_row = std::pair<std::string, int64_t>;
 
-/// The words of a line, as troupe::split_words, with the vector sized once.
+/// The words of a line, as troupe::split_words, with the vector sized once
+/// for usual lines (a huge line grows it as usual).
 static std::vector<std::string> words_of(const std::string& line) {
   std::vector<std::string> words;
-  words.reserve(line.size() / 4 + 1);
+  words.reserve(std::min<size_t>(line.size() / 4 + 1, 1024));
   size_t i = 0;
   const size_t end = line.size();
   while (i < end) {

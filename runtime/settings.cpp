@@ -429,6 +429,10 @@ const std::vector<command_def>& commands() {
       {"--cores", "N", "cores a worker offers (hardware threads)"},
       {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)"},
       {"--work-dir", "D", "a worker's logs and spills (default: work)"},
+      {"--app-id", "ID", "executor: its application (set by a worker)"},
+      {"--executor-id", "ID", "executor: its id (set by a worker)"},
+      {"--driver-url", "URL", "executor: troupe://host:port of its driver"},
+      {"--driver-id", "ID", "driver: its id; APP [APP_ARGS] follow the options"},
       conf, props, level}},
     {"simulate", "simulate --workers N [OPTIONS]",
      "keep a master and N workers up on loopback",
@@ -641,6 +645,14 @@ private:
       return nonempty(s.host);
     } else if (name == "--work-dir") {
       return nonempty(s.work_dir);
+    } else if (name == "--app-id") {
+      return nonempty(s.app_id);
+    } else if (name == "--executor-id") {
+      return nonempty(s.executor_id);
+    } else if (name == "--driver-url") {
+      return nonempty(s.driver_url);
+    } else if (name == "--driver-id") {
+      return nonempty(s.driver_id);
     } else if (name == "--port") {
       port_given_ = true;
       return int_flag(s.port, 0, 65535);
@@ -688,15 +700,27 @@ void parse_submit(command_line& cl, option_parser& p) {
 }
 
 void parse_node(command_line& cl, option_parser& p) {
-  static const std::string missing = "a worker needs --master troupe://host:port";
+  static const std::string missing = "a worker or driver needs --master troupe://host:port";
   auto& s = cl.opts;
-  if (!p.read(false) || !p.no_positionals())
+  // A driver's options end at its APP, as submit's do; other roles take no argument.
+  if (!p.read(true))
     return;
+  bool needs_master = s.role == "worker" || s.role == "driver";
   if (s.role.empty())
     p.fail("node needs --role master|worker|executor|driver");
-  else if (p.take_master(s.role == "worker" ? &missing : nullptr, s.role == "worker")
-           && !p.port_given())
+  else if (s.role != "driver" && !p.rest().empty())
+    p.fail("unexpected argument '" + p.rest().front() + "' for troupe node");
+  else if (s.role == "executor" && (s.app_id.empty() || s.executor_id.empty() || s.driver_url.empty()))
+    p.fail("an executor needs --app-id, --executor-id and --driver-url");
+  else if (s.role == "driver" && (s.driver_id.empty() || p.rest().empty()))
+    p.fail("a driver needs --driver-id and an APP");
+  else if (p.take_master(needs_master ? &missing : nullptr, needs_master) && !p.port_given()) {
     s.port = s.role == "master" ? 7077 : 0;
+  }
+  if (s.role == "driver" && !p.rest().empty() && cl.error.empty()) {
+    s.app = p.rest().front();
+    s.app_args.assign(p.rest().begin() + 1, p.rest().end());
+  }
 }
 
 void parse_simulate(command_line& cl, option_parser& p) {

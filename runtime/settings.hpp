@@ -52,6 +52,11 @@ struct settings {
   int32_t cores = 0;                    ///< worker cores; 0 = hardware threads
   int64_t memory_mb = 0;                ///< worker memory; 0 = total RAM - 1 GiB (min 1 GiB)
   std::string work_dir = "work";        ///< worker work directory
+  // Set by a worker for the processes it launches (--role executor|driver):
+  std::string app_id;                   ///< --app-id (executor)
+  std::string executor_id;              ///< --executor-id (executor)
+  std::string driver_url;               ///< --driver-url troupe://host:port (executor)
+  std::string driver_id;                ///< --driver-id (driver)
 
   // -- scheduling (conf keys in comments) ---------------------------------------
   int32_t task_max_failures = 4;        ///< task.max-failures

@@ -695,7 +695,7 @@ BOOST_AUTO_TEST_CASE(bench_apps_run_and_report) {
   BOOST_TEST(std::sscanf(r.out.c_str(), "tasks=%d seconds=%lf tasks_per_second=%lf", &n, &seconds, &rate) == 3, r.out);
   BOOST_TEST(n == 30);
   BOOST_TEST(seconds > 0.0);
-  BOOST_TEST(std::abs(rate * seconds - 30) < 0.5);
+  BOOST_TEST(std::abs(rate * seconds - 30) < 1.5);  // both are rounded
 
   int jobs = runner.jobs_run;
   auto us = apps::round_trip_run(ctx, 7);

@@ -209,7 +209,8 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   s.log_level = "info";
   auto args = to_conf_args(s);
   BOOST_TEST(args.size() == 2 * 7u);
-  std::vector<const char*> argv{"troupe", "node", "--role", "executor"};
+  std::vector<const char*> argv{"troupe", "node", "--role", "executor", "--app-id", "app-1", "--executor-id", "3",
+                                "--driver-url", "troupe://127.0.0.1:5000"};
   for (const auto& a : args)
     argv.push_back(a.c_str());
   auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
@@ -221,7 +222,28 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   BOOST_TEST(cl.opts.shuffle_memory_fraction == 0.3);
   BOOST_TEST(cl.opts.driver_isolation == "thread");
   BOOST_TEST(cl.opts.log_level == "info");
+  BOOST_TEST(cl.opts.app_id == "app-1");
+  BOOST_TEST(cl.opts.executor_id == "3");
+  BOOST_TEST(cl.opts.driver_url == "troupe://127.0.0.1:5000");
   BOOST_TEST(to_conf_args(cl.opts) == args);
+}
+
+BOOST_AUTO_TEST_CASE(internal_roles_need_their_ids) {
+  auto parse = [](std::vector<const char*> argv) {
+    argv.insert(argv.begin(), "troupe");
+    return parse_command_line(static_cast<int>(argv.size()), argv.data());
+  };
+  auto exec = parse({"node", "--role", "executor", "--app-id", "a"});
+  BOOST_TEST(exec.error.find("--executor-id") != std::string::npos, exec.error);
+  auto driver = parse({"node", "--role", "driver", "--master", "troupe://127.0.0.1:7077", "--driver-id", "driver-1",
+                       "word_count", "--in", "x"});
+  BOOST_TEST(driver.error.empty(), driver.error);
+  BOOST_TEST(driver.opts.app == "word_count");
+  BOOST_TEST((driver.opts.app_args == std::vector<std::string>{"--in", "x"}));
+  auto no_app = parse({"node", "--role", "driver", "--master", "troupe://127.0.0.1:7077", "--driver-id", "d"});
+  BOOST_TEST(!no_app.error.empty());
+  auto stray = parse({"node", "--role", "master", "extra"});
+  BOOST_TEST(stray.error.find("extra") != std::string::npos, stray.error);
 }
 
 BOOST_AUTO_TEST_CASE(conf_files_take_both_forms_comments_and_blank_lines) {

@@ -140,20 +140,30 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
     ::kill(-pid, sig);
     ::kill(pid, sig);
   };
-  bool exited = false;
+  bool exited = false;     // reaped by us
+  bool reap_failed = false;  // waitpid said there is no such child: never signal it again
   int status = 0;
+  auto try_reap = [&] {
+    pid_t w;
+    do {
+      w = ::waitpid(pid, &status, WNOHANG);
+    } while (w < 0 && errno == EINTR);
+    if (w == pid)
+      exited = true;
+    else if (w < 0)
+      reap_failed = true;
+    return exited || reap_failed;
+  };
+  // After SIGKILL, stop reading at this point even if something outside the
+  // child's process group still holds the pipes open.
+  auto give_up_at = clock::time_point::max();
   for (;;) {
-    if (fds[0] < 0 && fds[1] < 0) {
-      // Output closed: wait for the exit, still under the deadline.
-      pid_t w = ::waitpid(pid, &status, WNOHANG);
-      if (w == pid) {
-        exited = true;
-        break;
-      }
-      if (w < 0 && errno != EINTR)
-        break;
-    }
+    bool output_open = fds[0] >= 0 || fds[1] >= 0;
+    if (!output_open && try_reap())
+      break;
     auto now = clock::now();
+    if (now >= give_up_at)
+      break;
     if (!res.timed_out && now >= deadline) {
       res.timed_out = true;
       signal_child(SIGTERM);
@@ -161,15 +171,16 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
     } else if (res.timed_out && now >= kill_at) {
       signal_child(SIGKILL);
       kill_at = clock::time_point::max();
+      give_up_at = now + std::chrono::seconds(2);
     }
-    auto until = res.timed_out ? kill_at : deadline;
+    auto until = std::min(res.timed_out ? kill_at : deadline, give_up_at);
     auto wait_ms = until == clock::time_point::max()
-                     ? 50
+                     ? 50LL
                      : std::clamp<long long>(
                          std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 1, 50);
-    if (fds[0] < 0 && fds[1] < 0) {
-      // Nothing to poll: sleep briefly while waiting for the exit.
-      ::poll(nullptr, 0, static_cast<int>(std::min<long long>(wait_ms, 10)));
+    if (!output_open) {
+      // Nothing to read: wait a little for the exit.
+      ::poll(nullptr, 0, static_cast<int>(std::min<long long>(wait_ms, 5)));
       continue;
     }
     pollfd p[2];
@@ -184,7 +195,7 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
     if (r < 0 && errno != EINTR)
       break;
     for (nfds_t k = 0; r > 0 && k < n; ++k) {
-      if ((p[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+      if ((p[k].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) == 0)
         continue;
       int i = which[k];
       if (!detail::drain(fds[i], i == 0 ? res.out : res.err))
@@ -193,13 +204,18 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
   }
   for (int& fd : fds)
     detail::close_fd(fd);
-  if (!exited) {
-    // Left the loop on an error: make sure the child is gone and reaped.
+  if (!exited && !reap_failed && !try_reap()) {
+    // Left the loop early (poll error, or pipes held open after SIGKILL):
+    // make sure the child is gone, then reap it.
     signal_child(SIGKILL);
-    exited = true;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    pid_t w;
+    do {
+      w = ::waitpid(pid, &status, 0);
+    } while (w < 0 && errno == EINTR);
+    exited = w == pid;
   }
+  if (!exited)
+    return res;  // could not be reaped here (someone else did): exit_code stays -1
   if (WIFEXITED(status)) {
     res.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

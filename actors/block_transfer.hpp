@@ -1,0 +1,55 @@
+#pragma once
+// Shuffle blocks between executors of different processes: the serving side
+// encodes a block once and answers it in chunks; the fetching side (a task
+// thread) keeps a bounded number of chunk requests in flight.
+
+#include "runtime/block_store.hpp"
+#include "runtime/task_runner.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace troupe {
+
+struct fetch_block;
+
+/// Where the other executors of an application serve blocks, and handles to
+/// those already connected. Thread-safe: task threads share it.
+class peer_book {
+public:
+  explicit peer_book(caf::actor_system& sys) : sys_(&sys) {}
+  void update(const std::map<std::string, std::string>& addresses);
+  /// The executor's handle, connecting on first use; null if unknown or unreachable.
+  caf::actor connect(const std::string& exec, std::string& error);
+
+private:
+  caf::actor_system* sys_;
+  std::mutex mtx_;
+  std::map<std::string, std::string> addresses_;
+  std::map<std::string, caf::actor> handles_;
+};
+
+/// Fetches blocks (shuffle, m, reduce) of `maps` from executor `exec`.
+std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers, const std::string& exec,
+                                       int32_t shuffle, int32_t reduce, const std::vector<int32_t>& maps,
+                                       int32_t chunk_bytes, int32_t max_in_flight);
+
+/// Answers fetch_block requests from a store, encoding each block once.
+class block_server {
+public:
+  explicit block_server(block_store& store) : store_(&store) {}
+  /// Runs on a serving thread: sends one fetched_block to the requester.
+  void serve(const fetch_block& req);
+
+private:
+  block_store* store_;
+  std::mutex mtx_;
+  std::map<block_id, std::shared_ptr<const std::string>> encoded_;  // blocks being sent
+};
+
+} // namespace troupe
