@@ -8,7 +8,6 @@
 #include "actors/protocol.hpp"
 #include "actors/worker.hpp"
 #include "runtime/dataset.hpp"
-#include "runtime/log.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/serialize.hpp"
 #include "tests/support/process.hpp"
@@ -392,7 +391,6 @@ BOOST_AUTO_TEST_CASE(master_kills_the_executors_of_an_unregistered_app) {
 // == worker against a fake master and driver ==================================================
 
 BOOST_AUTO_TEST_CASE(worker_registers_heartbeats_launches_and_kills_executors) {
-  troupe::log::set_level("debug"); // DEBUG-TMP
   actor_fixture fx;
   temp_dir work("troupe-worker-test");
   caf::scoped_actor master{fx.sys};
@@ -403,6 +401,7 @@ BOOST_AUTO_TEST_CASE(worker_registers_heartbeats_launches_and_kills_executors) {
   wo.memory_mb = 3000;
   wo.work_dir = work.path().string();
   wo.heartbeat_interval_ms = 50;
+  wo.executor_isolation = "thread";  // a child process would run this test binary
   wo.master = caf::actor{master};
   auto worker = fx.keep(troupe::spawn_worker(fx.sys, wo));
 
@@ -455,6 +454,7 @@ BOOST_AUTO_TEST_CASE(worker_reports_an_executor_it_cannot_launch) {
   wo.memory_mb = 2048;
   wo.work_dir = blocker;
   wo.heartbeat_interval_ms = 1000;
+  wo.executor_isolation = "thread";
   wo.master = caf::actor{master};
   auto worker = fx.keep(troupe::spawn_worker(fx.sys, wo));
   bool registered = false;

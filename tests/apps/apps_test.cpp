@@ -735,19 +735,27 @@ std::string troupe_bin() {
   return "build/troupe";
 }
 
-/// `troupe submit --master local[cores] [--conf c]... app args...`
-run_result submit(int cores, const std::string& app, const std::vector<std::string>& args,
-                  const std::vector<std::string>& conf = {}) {
-  std::vector<std::string> argv{troupe_bin(), "submit", "--master", "local[" + std::to_string(cores) + "]"};
+/// `troupe submit --master MASTER [--conf c]... app args...`, run in `cwd` when given.
+run_result submit_to(const std::string& master, const std::string& app, const std::vector<std::string>& args,
+                     const std::vector<std::string>& conf = {}, const std::string& cwd = {}) {
+  std::vector<std::string> argv{troupe_bin(), "submit", "--master", master};
   for (auto& c : conf) {
     argv.push_back("--conf");
     argv.push_back(c);
   }
   argv.push_back(app);
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_command(argv, std::chrono::seconds(60));
-  BOOST_TEST(!r.timed_out, "troupe submit " << app << " timed out");
+  auto r = run_command(argv, std::chrono::seconds(60), {}, cwd);
+  BOOST_TEST(!r.timed_out, "troupe submit --master " << master << " " << app << " timed out");
+  BOOST_TEST(r.term_signal == 0, "troupe submit --master " << master << " " << app << " died of signal "
+                                                            << r.term_signal << "\n" << r.err);
   return r;
+}
+
+/// `troupe submit --master local[cores] [--conf c]... app args...`
+run_result submit(int cores, const std::string& app, const std::vector<std::string>& args,
+                  const std::vector<std::string>& conf = {}) {
+  return submit_to("local[" + std::to_string(cores) + "]", app, args, conf);
 }
 
 const std::vector<std::string> small_splits{"text-file.split-size=64"};
@@ -896,6 +904,54 @@ BOOST_AUTO_TEST_CASE(bench_apps_through_submit) {
   }
 }
 
+// Executors in processes of their own: records and functions cross process
+// boundaries, and relative paths must mean the submitter's directory.
+BOOST_AUTO_TEST_CASE(apps_on_a_local_cluster) {
+  const std::string master = "local-cluster[2,1,512]";
+  temp_dir dir("troupe-apps-cli");
+  auto text = make_text(21, 150);
+  dir.write("words.txt", text);
+  auto lines = make_sort_input(22, 300, true);
+  dir.write("lines.txt", lines);
+  auto edges = make_edges(23, 150);
+  dir.write("edges.txt", edges);
+  const std::string cwd = dir.path().string();
+
+  auto wc = submit_to(master, "word_count", {"words.txt"}, small_splits, cwd);
+  BOOST_TEST(wc.exit_code == 0, wc.err);
+  BOOST_TEST(wc.out == expected_word_count_output(seq_word_count(text)));
+
+  auto wc_saved = submit_to(master, "word_count", {"words.txt", "wc-out"}, small_splits, cwd);
+  BOOST_TEST(wc_saved.exit_code == 0, wc_saved.err);
+  BOOST_TEST(std::filesystem::exists(dir / "wc-out/_SUCCESS"));
+  BOOST_TEST((parse_word_counts(read_parts(dir / "wc-out")) == seq_word_count(text)));
+
+  auto sorted = submit_to(master, "sort", {"lines.txt", "sorted-out"}, small_splits, cwd);
+  BOOST_TEST(sorted.exit_code == 0, sorted.err);
+  BOOST_TEST(sorted.out == "sorted 300 lines into sorted-out\n");
+  BOOST_TEST(read_parts(dir / "sorted-out") == seq_sorted_text(lines));
+
+  auto pr = submit_to(master, "page_rank", {"edges.txt", "4"}, small_splits, cwd);
+  BOOST_TEST(pr.exit_code == 0, pr.err);
+  check_rank_output(pr.out, ' ', seq_page_rank(edges, 4));
+
+  auto pi = submit_to(master, "pi", {"50000"});
+  BOOST_TEST(pi.exit_code == 0, pi.err);
+  BOOST_TEST(pi.out == pi_line(seq_pi_inside(50000), 50000));
+
+  auto groups = submit_to(master, "group_by_test", {"3", "200", "20", "3"});
+  BOOST_TEST(groups.exit_code == 0, groups.err);
+  BOOST_TEST(groups.out == "pairs=600\ngroups=" + std::to_string(seq_group_keys(3, 200).size()) + "\n");
+
+  auto join = submit_to(master, "join_demo", {"250"});
+  BOOST_TEST(join.exit_code == 0, join.err);
+  BOOST_TEST(join.out == seq_join_demo(250).output);
+
+  auto tasks = submit_to(master, "noop_tasks", {"20"});
+  BOOST_TEST(tasks.exit_code == 0, tasks.err);
+  BOOST_TEST(tasks.out.rfind("tasks=20 seconds=", 0) == 0u, tasks.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // == the process helper itself ==============================================================
@@ -917,6 +973,9 @@ BOOST_AUTO_TEST_CASE(run_command_captures_outputs_and_exit_code) {
   auto env = run_command({"sh", "-c", "printf %s \"$TROUPE_HELPER_TEST\""}, std::chrono::seconds(10),
                          {"TROUPE_HELPER_TEST=yes"});
   BOOST_TEST(env.out == "yes");
+  temp_dir here("troupe-helper");
+  auto pwd = run_command({"sh", "-c", "pwd -P"}, std::chrono::seconds(10), {}, here.path().string());
+  BOOST_TEST(pwd.out == std::filesystem::canonical(here.path()).string() + "\n");
   auto missing = run_command({"/nonexistent/troupe-no-such-binary"}, std::chrono::seconds(10));
   BOOST_TEST(missing.exit_code == 127);
   BOOST_TEST(missing.err.find("cannot execute") != std::string::npos);

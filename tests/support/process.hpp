@@ -67,9 +67,11 @@ inline bool drain(int fd, std::string& into) {
 /// `timeout` the child gets SIGTERM, and SIGKILL 2 s later if still there.
 /// Always reaps the child. Throws std::system_error when it cannot start it
 /// (a missing executable is exit code 127 with a message on err instead).
-/// `env` entries ("KEY=value") are added to the child's environment.
+/// `env` entries ("KEY=value") are added to the child's environment; a
+/// non-empty `cwd` is the child's working directory (a relative argv[0]
+/// with a '/' is then found from there).
 inline run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
-                              const std::vector<std::string>& env = {}) {
+                              const std::vector<std::string>& env = {}, const std::string& cwd = {}) {
   using clock = std::chrono::steady_clock;
   if (argv.empty())
     throw std::invalid_argument("run_command: empty argv");
@@ -117,6 +119,11 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
       ::dup2(devnull, STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      const char* msg = "run_command: cannot change to the working directory\n";
+      [[maybe_unused]] auto r = ::write(STDERR_FILENO, msg, std::strlen(msg));
+      ::_exit(127);
+    }
     ::execvpe(args[0], args.data(), envp.data());
     const char* msg = "run_command: cannot execute ";
     [[maybe_unused]] auto r1 = ::write(STDERR_FILENO, msg, std::strlen(msg));
