@@ -67,8 +67,11 @@ int64_t default_memory_mb(const settings& s) {
 }
 
 /// Runs `body` in a thread of its own while this one waits for SIGINT or
-/// SIGTERM; `on_signal` is called once on the first signal. Returns body's result.
-int run_with_signals(const std::function<int()>& body, const std::function<void(int)>& on_signal) {
+/// SIGTERM; `on_signal` is called once on the first signal. If body has not
+/// returned `grace` after that (a task thread cannot be interrupted), the
+/// process exits with 128 + signal. Returns body's result.
+int run_with_signals(const std::function<int()>& body, const std::function<void(int)>& on_signal,
+                     std::chrono::milliseconds grace = 10s) {
   std::atomic<bool> done{false};
   int result = 0;
   std::thread worker([&] {
@@ -79,14 +82,20 @@ int run_with_signals(const std::function<int()>& body, const std::function<void(
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  bool signaled = false;
+  int signaled = 0;
+  auto deadline = std::chrono::steady_clock::time_point::max();
   while (!done) {
     timespec tick{0, 50'000'000};
     int sig = ::sigtimedwait(&set, nullptr, &tick);
-    if (sig > 0 && !signaled) {
-      signaled = true;
+    if (sig > 0 && signaled == 0) {
+      signaled = sig;
+      deadline = std::chrono::steady_clock::now() + grace;
       log::submit()->info("signal {} received, stopping", sig);
       on_signal(sig);
+    }
+    if (signaled != 0 && std::chrono::steady_clock::now() > deadline && !done) {
+      log::submit()->warn("still busy {} ms after signal {}; exiting now", grace.count(), signaled);
+      std::_Exit(128 + signaled);
     }
   }
   worker.join();
@@ -118,11 +127,13 @@ int run_driver_here(caf::actor_system& sys, const settings& s, caf::actor master
       await_down(sys, driver);
       return 0;
     },
-    [&](int) {
+    [&](int sig) {
       std::lock_guard<std::mutex> guard{d.outcome->mtx};
-      d.outcome->exit_code = 130;
+      d.outcome->exit_code = 128 + sig;
+      d.outcome->error = "stopped by signal " + std::to_string(sig);
       caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
-    });
+    },
+    3s);
   (void)code;
   std::lock_guard<std::mutex> guard{d.outcome->mtx};
   if (!d.outcome->error.empty())
@@ -420,7 +431,7 @@ int run_executor_node(const settings& s) {
       reason = await_down(sys, exec);
       return 0;
     },
-    [&](int) { caf::anon_send(exec, stop_executor{"signal"}); });
+    [&](int) { caf::anon_send(exec, stop_executor{"signal"}); }, 2s);
   if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
     std::cerr << "error: executor " << s.executor_id << " stopped: " << sys.render(reason) << std::endl;
     return 1;

@@ -110,8 +110,12 @@ struct driver_state {
   bool dispatch_queued = false;
 
   ~driver_state() {
+    // Fail what the application thread waits for before joining it.
     if (bridge)
       bridge->stop("driver stopped");
+    for (auto& [id, t] : tickets)
+      t->done.set_value({id, false, "driver stopped", {}});
+    tickets.clear();
     if (app_thread.joinable())
       app_thread.join();
   }

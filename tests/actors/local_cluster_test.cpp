@@ -18,6 +18,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <memory>
 #include <optional>
 #include <set>
@@ -167,6 +173,40 @@ caf::actor start_executor(actor_fixture& fx, caf::scoped_actor& driver, caf::act
   BOOST_TEST(reg.port != 0);
   BOOST_TEST((reg.executor == exec));
   return exec;
+}
+
+/// Runs `body` in a forked child (with an actor system of its own) and
+/// returns its exit status, or nullopt when it had not ended after `limit`
+/// (then it is killed). For scenarios that may hang an actor system for
+/// good: a hang must fail the test, not freeze the test binary. The child
+/// ends with _exit, skipping destructors that could wait forever.
+std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  BOOST_REQUIRE_MESSAGE(pid >= 0, "fork failed");
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (...) {
+      code = 98;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return std::nullopt;
+    }
+    ::poll(nullptr, 0, 20);
+  }
 }
 
 } // namespace
@@ -694,6 +734,47 @@ BOOST_AUTO_TEST_CASE(local_stack_runs_fault_demo) {
     BOOST_TEST(contains(bad->error, "failed 4 times"), bad->error);
     BOOST_TEST(bad->app != ok->app);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_driver_told_to_exit_mid_job_goes_down) {
+  // A driver whose job cannot run (no worker, so no executor) is told to
+  // exit, as a worker does on kill_driver for a driver in its process. It
+  // must go down promptly and let its actor system shut down. Run in a child
+  // process: if the driver hangs, the actor system never shuts down.
+  auto status = run_in_child(
+    [] {
+      actor_fixture fx;
+      auto master = fx.master();
+      troupe::driver_options d;
+      d.desc.name = "fault_demo";
+      d.desc.args = {"none"};
+      d.desc.driver_host = "127.0.0.1";
+      d.master = master;
+      d.outcome = std::make_shared<troupe::driver_outcome>();
+      auto driver = troupe::spawn_driver(fx.sys, d);
+      caf::scoped_actor watcher{fx.sys};
+      watcher->monitor(driver);
+      // Wait until the application is registered and its job submitted: the
+      // master's answer to a second driver orders after the first one's
+      // registration; the job follows right after on the app's thread.
+      for (int i = 0; i < 100; ++i) {
+        std::lock_guard<std::mutex> guard{d.outcome->mtx};
+        if (!d.outcome->app.empty())
+          break;
+        watcher->receive(caf::after(10ms) >> [] {});
+      }
+      watcher->receive(caf::after(200ms) >> [] {});  // let the app thread reach its action
+      caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
+      bool down = false;
+      watcher->receive([&](const caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
+      std::fflush(nullptr);
+      ::_exit(down ? 0 : 1);  // before the actor system's destructor, which would wait for the driver
+      return 2;
+    },
+    20s);
+  BOOST_TEST(status.has_value(), "the child hung (killed after 20 s): actor system shutdown blocked");
+  if (status)
+    BOOST_TEST(*status == 0, "status " << *status << " (1: no down_msg within 5 s of the exit message)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
