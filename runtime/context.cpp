@@ -48,13 +48,14 @@ std::vector<std::string> split_words(std::string_view line) {
   return words;
 }
 
-void detail::make_output_dir(const std::string& dir) {
+std::string detail::make_output_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::exists(dir, ec))
     throw std::runtime_error("output directory '" + dir + "' already exists");
   if (!fs::create_directories(dir, ec) || ec)
     throw std::runtime_error("cannot create output directory '" + dir + "': " + ec.message());
+  return fs::absolute(dir).string();
 }
 
 void detail::mark_output_done(const std::string& dir) {

@@ -415,15 +415,17 @@ dataset<T> dataset<T>::sort_by_key(bool ascending, int32_t partitions) const {
 }
 
 namespace detail {
-/// Creates `dir` (and its parents); throws if it exists already or cannot be made.
-void make_output_dir(const std::string& dir);
+/// Creates `dir` (and its parents) and returns its absolute path; throws if
+/// it exists already or cannot be made.
+std::string make_output_dir(const std::string& dir);
 /// Writes the empty `dir/_SUCCESS` marker.
 void mark_output_done(const std::string& dir);
 } // namespace detail
 
 template <class T>
-int64_t dataset<T>::save_as_text_file(const std::string& dir) const {
-  detail::make_output_dir(dir);
+int64_t dataset<T>::save_as_text_file(const std::string& path) const {
+  // Executors may run in another working directory: they get the absolute path.
+  auto dir = detail::make_output_dir(path);
   int64_t n = 0;
   for (auto& bytes : run(std::make_shared<ops::save_op<T>>(dir), "save_as_text_file"))
     n += decode<int64_t>(bytes);

@@ -122,8 +122,10 @@ public:
   std::vector<int64_t> write(task_context& ctx, int32_t m) override {
     std::vector<hash_map<K, V>> maps(static_cast<size_t>(reducers));
     auto s = make_sink<std::pair<K, V>>([&](std::pair<K, V>&& row) {
-      auto& map = maps[static_cast<size_t>(hash_partition(row.first, reducers))];
-      auto it = map.find(row.first);
+      // One hash picks the reducer and probes its map (most rows are hits).
+      auto h = hash<K>{}(row.first);
+      auto& map = maps[static_cast<size_t>(h % static_cast<uint64_t>(reducers))];
+      auto it = map.find(row.first, h);
       if (it == map.end())
         map.emplace(std::move(row.first), std::move(row.second));
       else
@@ -191,10 +193,8 @@ protected:
     hash_map<K, V> acc;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
       for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
-        auto it = acc.find(k);
-        if (it == acc.end())
-          acc.emplace(k, v);
-        else
+        auto [it, inserted] = acc.try_emplace(k, v);
+        if (!inserted)
           it->second = f_(std::move(it->second), V(v));
       }
     for (auto& kv : acc) {
