@@ -1,0 +1,446 @@
+#include "runtime/settings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+// The command line of `troupe`: its subcommands, their flags, their help.
+
+namespace troupe {
+
+namespace {
+
+/// Parses all of `text` as an integer (no sign games, no trailing bytes, no overflow).
+template <class Int>
+bool parse_int(std::string_view text, Int& out) {
+  if (text.empty())
+    return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+} // namespace
+
+// -- command line -----------------------------------------------------------------
+
+namespace {
+
+/// A flag of a command: its name, its value's placeholder ("" = a switch), its help.
+struct flag_def {
+  std::string_view name, arg, help;
+};
+
+/// A command: its synopsis, a one-line summary, a paragraph, its flags.
+struct command_def {
+  std::string_view name, synopsis, summary, about;
+  std::vector<flag_def> flags;
+};
+
+const std::vector<command_def>& commands() {
+  static const flag_def conf{"--conf", "KEY=VALUE", "set a conf key; repeatable (see submit -h)"};
+  static const flag_def level{"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off"};
+  static const flag_def props{"--properties-file", "FILE", "'key = value' lines; the command line wins"};
+  static const flag_def remote{"--master", "URL", "troupe://host:port of the master (required)"};
+  static const std::vector<command_def> table{
+    {"submit", "submit --master MASTER [OPTIONS] APP [APP_ARGS...]",
+     "run an application locally or on a cluster",
+     "Runs application APP (see troupe apps). Options end at APP: everything after\n"
+     "it goes to the application unchanged.",
+     {{"--master", "MASTER", "where the application runs (required):\n"
+                             "local, local[N], local[*]: this process with\n"
+                             "  1, N or one core per hardware thread\n"
+                             "local-cluster[N,C,M]: a master and N workers\n"
+                             "  (C cores, M MiB each) as processes on\n"
+                             "  loopback, for this submission only\n"
+                             "troupe://host:port (or host:port): a cluster"},
+      {"--deploy-mode", "client|cluster", "driver here (client, the default) or on a\n"
+                                          "worker the master picks (cluster; needs\n"
+                                          "troupe://host:port)"},
+      {"--supervise", "", "cluster mode: relaunch the driver if it fails"},
+      {"--wait", "", "cluster mode: follow the driver until it ends"},
+      {"--executor-cores", "N", "cores per executor (conf executor.cores)"},
+      {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (executor.memory)"},
+      {"--total-executor-cores", "N", "cores to take in all (total-executor-cores)"},
+      conf, props, level}},
+    {"node", "node --role master|worker|executor|driver [OPTIONS]",
+     "run one role: master, worker, executor or driver",
+     "Runs one role of a cluster until it is stopped.",
+     {{"--role", "ROLE", "master, worker, executor or driver (required)"},
+      {"--host", "H", "address to bind and advertise (127.0.0.1)"},
+      {"--port", "P", "port (master: 7077; others: any free port)"},
+      {"--master", "URL", "the master (troupe://host:port; for workers)"},
+      {"--cores", "N", "cores a worker offers (hardware threads)"},
+      {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)"},
+      {"--work-dir", "D", "a worker's logs and spills (default: work)"},
+      {"--app-id", "ID", "executor: its application (set by a worker)"},
+      {"--executor-id", "ID", "executor: its id (set by a worker)"},
+      {"--driver-url", "URL", "executor: troupe://host:port of its driver"},
+      {"--driver-id", "ID", "driver: its id; APP [APP_ARGS] follow the options"},
+      conf, props, level}},
+    {"simulate", "simulate --workers N [OPTIONS]",
+     "keep a master and N workers up on loopback",
+     "Starts a master and N workers on loopback and keeps them up until interrupted.",
+     {{"--workers", "N", "number of workers (required, >= 1)"},
+      {"--cores", "C", "cores per worker (hardware threads)"},
+      {"--memory", "SIZE", "memory per worker (default: RAM - 1 GiB)"},
+      {"--threads", "", "workers as threads of this process"},
+      {"--port", "P", "the master's port (default 7077)"},
+      conf, level}},
+    {"status", "status --master troupe://host:port [DRIVER_ID]",
+     "show the drivers of a cluster, or one driver",
+     "Shows the state of one driver, or of every driver the master knows.", {remote, level}},
+    {"kill", "kill --master troupe://host:port DRIVER_ID", "kill a cluster-mode driver",
+     "Kills a cluster-mode driver and its application.", {remote, level}},
+    {"logs", "logs --master troupe://host:port DRIVER_ID", "print a cluster-mode driver's log",
+     "Prints the log of a cluster-mode driver.", {remote, level}},
+    {"apps", "apps", "list the applications this build can run",
+     "Lists the applications this build can run, with their arguments.", {}},
+  };
+  return table;
+}
+
+/// Appends "  left" padded to a column, then `help` with continuation lines indented.
+void append_row(std::string& text, const std::string& left, std::string_view help) {
+  constexpr size_t column = 32;
+  std::string row = "  " + left;
+  row.resize(std::max(row.size() + 2, column), ' ');
+  for (size_t pos = 0;;) {
+    auto nl = help.find('\n', pos);
+    row += std::string{help.substr(pos, nl - pos)} + "\n";
+    if (nl == std::string_view::npos)
+      break;
+    row += std::string(column, ' ');
+    pos = nl + 1;
+  }
+  text += row;
+}
+
+std::string top_help() {
+  std::string text = "usage: troupe COMMAND [OPTIONS]\n\ncommands:\n";
+  for (const auto& c : commands())
+    append_row(text, std::string{c.name}, c.summary);
+  append_row(text, "help", "this help; troupe COMMAND --help for its options");
+  return text;
+}
+
+std::string help_text(const command_def& c) {
+  std::string text = "usage: troupe " + std::string{c.synopsis} + "\n\n" + std::string{c.about}
+                     + "\n\noptions:\n";
+  for (const auto& f : c.flags)
+    append_row(text, std::string{f.name} + (f.arg.empty() ? "" : " ") + std::string{f.arg},
+               f.help);
+  append_row(text, "-h, --help", "show this help");
+  if (c.name == "submit") {
+    text += "\nconf keys, with their defaults (--conf KEY=VALUE or properties file lines):\n";
+    for (const auto& k : conf_keys())
+      text += "  " + k.key + " = " + k.default_value + "\n      " + k.meaning + "\n";
+  }
+  return text;
+}
+
+const command_def* find_command(std::string_view name) {
+  for (const auto& c : commands())
+    if (c.name == name)
+      return &c;
+  return nullptr;
+}
+
+/// Reads one command's options into a command_line; conf-like flags are
+/// collected and applied at the end, after the properties file.
+class option_parser {
+public:
+  option_parser(command_line& cl, const command_def& cmd, std::vector<std::string> args)
+    : cl_(cl), cmd_(cmd), args_(std::move(args)) {}
+
+  /// Reads the flags. A positional ends the options when `stop_at_positional`
+  /// (submit's APP; it and all after it land in rest()), else it is collected.
+  /// Returns false on an error or on --help.
+  bool read(bool stop_at_positional) {
+    for (size_t i = 0; i < args_.size(); ++i) {
+      const auto& a = args_[i];
+      if (a == "--" || (stop_at_positional && (a.size() < 2 || a[0] != '-'))) {
+        auto from = args_.begin() + static_cast<ptrdiff_t>(a == "--" ? i + 1 : i);
+        auto& into = stop_at_positional ? rest_ : positionals_;
+        into.insert(into.end(), from, args_.end());
+        break;
+      }
+      if (a.size() < 2 || a[0] != '-') {
+        positionals_.push_back(a);
+        continue;
+      }
+      if (a == "--help" || a == "-h") {
+        cl_.help = true;
+        return false;
+      }
+      auto eq = a.find('=');
+      auto name = a.substr(0, eq);
+      auto f = std::find_if(cmd_.flags.begin(), cmd_.flags.end(),
+                            [&](const flag_def& d) { return d.name == name; });
+      if (f == cmd_.flags.end())
+        return fail("unknown flag '" + name + "' for troupe " + cl_.command);
+      std::string value;
+      if (f->arg.empty() && eq != std::string::npos)
+        return fail("flag " + name + " takes no value");
+      if (!f->arg.empty()) {
+        if (eq != std::string::npos)
+          value = a.substr(eq + 1);
+        else if (i + 1 < args_.size())
+          value = args_[++i];
+        else
+          return fail("flag " + name + " needs a value");
+      }
+      if (auto err = handle(name, value); !err.empty())
+        return fail(err);
+    }
+    if (!properties_file_.empty())
+      if (auto err = load_conf_file(cl_.opts, properties_file_); !err.empty())
+        return fail(err);
+    for (const auto& [origin, key, value] : confs_)
+      if (auto err = apply_conf(cl_.opts, key, value); !err.empty())
+        return fail(origin == "--conf" ? err : origin + ": " + err);
+    return true;
+  }
+
+  /// Parses the --master value into opts.master. Without one, fails with
+  /// `missing` unless it is null; `remote_only` refuses local forms.
+  bool take_master(const std::string* missing, bool remote_only) {
+    if (!master_)
+      return missing ? fail(*missing) : true;
+    std::string err;
+    auto m = parse_master_url(*master_, err);
+    if (!m)
+      return fail(err);
+    if (remote_only && m->kind != master_kind::remote)
+      return fail("troupe " + cl_.command + " needs --master troupe://host:port, got '"
+                  + *master_ + "'");
+    cl_.opts.master = *m;
+    return true;
+  }
+
+  /// Records the first error; always false.
+  bool fail(const std::string& error) {
+    if (cl_.error.empty())
+      cl_.error = error;
+    return false;
+  }
+
+  /// Fails naming the first positional argument, if any (for commands without any).
+  bool no_positionals() {
+    return positionals_.empty()
+           || fail("unexpected argument '" + positionals_.front() + "' for troupe " + cl_.command);
+  }
+
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  const std::vector<std::string>& rest() const { return rest_; }
+  bool port_given() const { return port_given_; }
+
+private:
+  /// Handles one flag with its value; returns an error or "".
+  std::string handle(const std::string& name, const std::string& v) {
+    auto& s = cl_.opts;
+    auto int_flag = [&](auto& field, int64_t min, int64_t max) -> std::string {
+      int64_t n = 0;
+      if (!parse_int(v, n) || n < min || n > max)
+        return "flag " + name + " needs an integer in " + std::to_string(min) + ".."
+               + std::to_string(max) + ", got '" + v + "'";
+      field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+      return {};
+    };
+    auto nonempty = [&](std::string& field) -> std::string {
+      if (v.empty())
+        return "flag " + name + " needs a non-empty value";
+      field = v;
+      return {};
+    };
+    constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
+    static const std::map<std::string, std::string, std::less<>> conf_flags{
+      {"--executor-cores", "executor.cores"},
+      {"--executor-memory", "executor.memory"},
+      {"--total-executor-cores", "total-executor-cores"},
+      {"--log-level", "log.level"},
+    };
+    if (auto c = conf_flags.find(name); c != conf_flags.end()) {
+      confs_.push_back({name, c->second, v});
+    } else if (name == "--conf") {
+      auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return "--conf expects key=value, got '" + v + "'";
+      confs_.push_back({name, v.substr(0, eq), v.substr(eq + 1)});
+    } else if (name == "--properties-file") {
+      return nonempty(properties_file_);
+    } else if (name == "--master") {
+      master_ = v;
+    } else if (name == "--deploy-mode") {
+      if (v != "client" && v != "cluster")
+        return "--deploy-mode must be client or cluster, got '" + v + "'";
+      s.deploy_mode = v;
+    } else if (name == "--supervise") {
+      s.supervise = true;
+    } else if (name == "--wait") {
+      s.wait = true;
+    } else if (name == "--threads") {
+      cl_.simulate_threads = true;
+    } else if (name == "--role") {
+      if (v != "master" && v != "worker" && v != "executor" && v != "driver")
+        return "--role must be master, worker, executor or driver, got '" + v + "'";
+      s.role = v;
+    } else if (name == "--host") {
+      return nonempty(s.host);
+    } else if (name == "--work-dir") {
+      return nonempty(s.work_dir);
+    } else if (name == "--app-id") {
+      return nonempty(s.app_id);
+    } else if (name == "--executor-id") {
+      return nonempty(s.executor_id);
+    } else if (name == "--driver-url") {
+      return nonempty(s.driver_url);
+    } else if (name == "--driver-id") {
+      return nonempty(s.driver_id);
+    } else if (name == "--port") {
+      port_given_ = true;
+      return int_flag(s.port, 0, 65535);
+    } else if (name == "--cores") {
+      return int_flag(s.cores, 1, int32_max);
+    } else if (name == "--workers") {
+      return int_flag(cl_.simulate_workers, 1, int32_max);
+    } else if (name == "--memory") {
+      auto mb = parse_memory_mb(v);
+      if (!mb)
+        return "flag --memory needs a positive size such as 512m or 4g, got '" + v + "'";
+      s.memory_mb = *mb;
+    }
+    return {};
+  }
+
+  struct conf_op {
+    std::string origin, key, value;
+  };
+  command_line& cl_;
+  const command_def& cmd_;
+  std::vector<std::string> args_;
+  std::vector<std::string> positionals_;
+  std::vector<std::string> rest_;
+  std::vector<conf_op> confs_;
+  std::string properties_file_;
+  std::optional<std::string> master_;
+  bool port_given_ = false;
+};
+
+void parse_submit(command_line& cl, option_parser& p) {
+  static const std::string missing =
+    "submit needs --master (local[N], local-cluster[N,C,M] or troupe://host:port)";
+  if (!p.read(true) || !p.take_master(&missing, false))
+    return;
+  auto& s = cl.opts;
+  if (s.deploy_mode == "cluster" && s.master.kind != master_kind::remote)
+    p.fail("cluster deploy mode needs a troupe://host:port master");
+  else if (p.rest().empty())
+    p.fail("submit needs an APP to run (see troupe apps)");
+  else {
+    s.app = p.rest().front();
+    s.app_args.assign(p.rest().begin() + 1, p.rest().end());
+  }
+}
+
+void parse_node(command_line& cl, option_parser& p) {
+  static const std::string missing = "a worker or driver needs --master troupe://host:port";
+  auto& s = cl.opts;
+  // A driver's options end at its APP, as submit's do; other roles take no argument.
+  if (!p.read(true))
+    return;
+  bool needs_master = s.role == "worker" || s.role == "driver";
+  if (s.role.empty())
+    p.fail("node needs --role master|worker|executor|driver");
+  else if (s.role != "driver" && !p.rest().empty())
+    p.fail("unexpected argument '" + p.rest().front() + "' for troupe node");
+  else if (s.role == "executor" && (s.app_id.empty() || s.executor_id.empty() || s.driver_url.empty()))
+    p.fail("an executor needs --app-id, --executor-id and --driver-url");
+  else if (s.role == "driver" && (s.driver_id.empty() || p.rest().empty()))
+    p.fail("a driver needs --driver-id and an APP");
+  else if (p.take_master(needs_master ? &missing : nullptr, needs_master) && !p.port_given()) {
+    s.port = s.role == "master" ? 7077 : 0;
+  }
+  if (s.role == "driver" && !p.rest().empty() && cl.error.empty()) {
+    s.app = p.rest().front();
+    s.app_args.assign(p.rest().begin() + 1, p.rest().end());
+  }
+}
+
+void parse_simulate(command_line& cl, option_parser& p) {
+  if (!p.read(false) || !p.no_positionals())
+    return;
+  if (cl.simulate_workers < 1)
+    p.fail("simulate needs --workers N (N >= 1)");
+  else if (!p.port_given())
+    cl.opts.port = 7077;
+}
+
+/// status (optional DRIVER_ID), kill and logs (DRIVER_ID required).
+void parse_driver_command(command_line& cl, option_parser& p) {
+  const std::string missing = cl.command + " needs --master troupe://host:port";
+  if (!p.read(false) || !p.take_master(&missing, true))
+    return;
+  const auto& pos = p.positionals();
+  if (pos.size() > 1)
+    p.fail("unexpected argument '" + pos[1] + "' for troupe " + cl.command);
+  else if (pos.empty() && cl.command != "status")
+    p.fail(cl.command + " needs a DRIVER_ID");
+  else if (!pos.empty())
+    cl.driver_id = pos.front();
+}
+
+} // namespace
+
+command_line parse_command_line(int argc, const char* const* argv) {
+  command_line cl;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i)
+    args.emplace_back(argv[i] ? argv[i] : "");
+  cl.command = args.empty() ? "help" : args.front();
+  cl.usage = top_help();
+  if (args.empty()) {
+    cl.error = "no command given";
+    return cl;
+  }
+  args.erase(args.begin());
+  if (cl.command == "help" || cl.command == "--help" || cl.command == "-h") {
+    cl.command = "help";
+    cl.help = true;
+    // `troupe help submit` shows what `troupe submit --help` shows.
+    if (!args.empty()) {
+      if (auto c = find_command(args.front()); c && args.size() == 1)
+        cl.usage = help_text(*c);
+      else
+        cl.error = "unknown command '" + args.front() + "'";
+    }
+    return cl;
+  }
+  auto cmd = find_command(cl.command);
+  if (!cmd) {
+    cl.error = "unknown command '" + cl.command + "'";
+    return cl;
+  }
+  cl.usage = help_text(*cmd);
+  option_parser p{cl, *cmd, std::move(args)};
+  if (cl.command == "submit")
+    parse_submit(cl, p);
+  else if (cl.command == "node")
+    parse_node(cl, p);
+  else if (cl.command == "simulate")
+    parse_simulate(cl, p);
+  else if (cl.command == "apps")
+    p.read(false) && p.no_positionals();
+  else
+    parse_driver_command(cl, p);
+  // Asking for help is never an error, whatever else the line holds.
+  if (cl.help)
+    cl.error.clear();
+  return cl;
+}
+
+} // namespace troupe
