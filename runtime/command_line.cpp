@@ -1,5 +1,7 @@
 #include "runtime/settings.hpp"
 
+#include "runtime/parse_int.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -15,14 +17,6 @@ namespace troupe {
 
 namespace {
 
-/// Parses all of `text` as an integer (no sign games, no trailing bytes, no overflow).
-template <class Int>
-bool parse_int(std::string_view text, Int& out) {
-  if (text.empty())
-    return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
 
 } // namespace
 

@@ -1,5 +1,7 @@
 #include "runtime/settings.hpp"
 
+#include "runtime/parse_int.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -36,14 +38,6 @@ std::string trim(std::string_view s) {
   return std::string{s};
 }
 
-/// The whole of `text` as an integer: no sign prefix '+', no spaces, no overflow.
-template <class Int>
-bool parse_int(std::string_view text, Int& out) {
-  if (text.empty())
-    return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
 
 /// Splits "32m", "4GB", "1024" into a positive number and a lower-case unit
 /// letter ('\0' when none); an optional 'b' may follow a unit letter.
