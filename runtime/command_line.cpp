@@ -15,11 +15,6 @@
 
 namespace troupe {
 
-namespace {
-
-
-} // namespace
-
 // -- command line -----------------------------------------------------------------
 
 namespace {
