@@ -35,6 +35,21 @@ std::vector<int64_t> store_buckets(task_context& ctx, shuffle_id s, int32_t m, s
   return sizes;
 }
 
+/// Appends a block's rows to `out`: moved when this reducer holds the only
+/// reference (a block decoded from another process), copied when a block
+/// store still holds it (it may be fetched again).
+template <class T>
+void append_rows(std::vector<T>& out, partition_ptr&& block) {
+  auto& rs = rows<T>(*block);
+  if (block.use_count() == 1) {
+    auto& owned = const_cast<std::vector<T>&>(rs);
+    out.insert(out.end(), std::make_move_iterator(owned.begin()), std::make_move_iterator(owned.end()));
+  } else {
+    out.insert(out.end(), rs.begin(), rs.end());
+  }
+  block.reset();
+}
+
 /// The blocks of reducer `reduce` of shuffle read `rd` (empty ones skipped).
 template <class T>
 std::vector<partition_ptr> fetch_blocks(task_context& ctx, const node_base::shuffle_read& rd, int32_t reduce) {
@@ -168,11 +183,13 @@ public:
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<T>& out) override {
-    for (auto& block : fetch_blocks<T>(ctx, this->reads.at(0), p))
+    for (auto& block : fetch_blocks<T>(ctx, this->reads.at(0), p)) {
+      bool owned = block.use_count() == 1;  // see append_rows
       for (const T& row : rows<T>(*block)) {
-        T copy = row;
-        out.push(std::move(copy));
+        T next = owned ? std::move(const_cast<T&>(row)) : row;
+        out.push(std::move(next));
       }
+    }
   }
 };
 
@@ -251,15 +268,14 @@ protected:
     for (auto& b : blocks)
       n += b->rows();
     all.reserve(n);
-    for (auto& b : blocks) {
-      auto& rs = rows<std::pair<K, V>>(*b);
-      all.insert(all.end(), rs.begin(), rs.end());
-    }
+    for (auto& b : blocks)
+      append_rows(all, std::move(b));
     blocks.clear();
+    // Not stable, as Spark's sortByKey is not: equal keys come in any order.
     if (ascending_)
-      std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
+      std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
     else
-      std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return b.first < a.first; });
+      std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return b.first < a.first; });
     for (auto& row : all)
       out.push(std::move(row));
   }

@@ -10,6 +10,7 @@
 #include "runtime/dataset.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/serialize.hpp"
+#include "tests/actors/fake_peers.hpp"
 #include "tests/support/process.hpp"
 
 #include <caf/all.hpp>
@@ -18,13 +19,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <functional>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,184 +30,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using troupe::testing::temp_dir;
-
-namespace {
-
-/// The longest any single expected message may take.
-constexpr std::chrono::milliseconds wait_limit = 5s;
-
-/// A config with troupe's messages (and the middleman) loaded.
-struct protocol_config : caf::actor_system_config {
-  protocol_config() { troupe::register_protocol(*this); }
-};
-
-/// One actor system per test case. Every actor spawned through keep() is
-/// told to exit at the end, also when a check aborted the test, so that the
-/// actor system's destructor does not wait forever.
-struct actor_fixture {
-  protocol_config cfg;
-  caf::actor_system sys{cfg};
-  std::vector<caf::actor> spawned;
-
-  ~actor_fixture() {
-    for (auto& a : spawned)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
-
-  caf::actor keep(caf::actor a) {
-    spawned.push_back(a);
-    return a;
-  }
-
-  caf::actor master(int32_t worker_timeout_ms = 60'000, bool spread_out = true) {
-    return keep(troupe::spawn_master(sys, {"local", worker_timeout_ms, spread_out}));
-  }
-};
-
-/// The next message of type T, or nullopt after `timeout`. Messages of other
-/// types stay in the mailbox.
-template <class T>
-std::optional<T> try_receive(caf::scoped_actor& self, std::chrono::milliseconds timeout) {
-  std::optional<T> got;
-  self->receive([&](T& x) { got = std::move(x); }, caf::after(timeout) >> [] {});
-  return got;
-}
-
-/// The next message of type T; fails the test case after `timeout`.
-template <class T>
-T expect(caf::scoped_actor& self, const std::string& what, std::chrono::milliseconds timeout = wait_limit) {
-  auto got = try_receive<T>(self, timeout);
-  if (!got)
-    BOOST_FAIL("timeout: no " << what << " within " << timeout.count() << " ms");
-  return std::move(*got);
-}
-
-/// Every message of type T already in the mailbox (no waiting beyond a poll).
-/// Used after a request/response round trip with the sender, which orders
-/// everything it sent before the response ahead of this call.
-template <class T>
-std::vector<T> drain(caf::scoped_actor& self) {
-  std::vector<T> out;
-  while (auto x = try_receive<T>(self, 10ms))
-    out.push_back(std::move(*x));
-  return out;
-}
-
-/// `self` registers with the master as a worker; fails the test if refused.
-void register_as_worker(caf::scoped_actor& self, const caf::actor& master, const std::string& id, int32_t cores,
-                        int64_t memory_mb) {
-  troupe::register_worker reg{id, "127.0.0.1", 0, cores, memory_mb, "/nonexistent-work", caf::actor{self}};
-  bool ok = false;
-  std::string error = "no answer";
-  self->request(master, wait_limit, std::move(reg))
-    .receive([&](const troupe::registered_worker&) { ok = true; },
-             [&](caf::error& e) { error = self->system().render(e); });
-  BOOST_REQUIRE_MESSAGE(ok, "register_worker " << id << " failed: " << error);
-}
-
-/// An application description with the given executor sizing.
-troupe::app_description app_desc(int64_t executor_memory_mb, int32_t cores_max, int32_t executor_cores = 0) {
-  troupe::app_description d;
-  d.name = "fake_app";
-  d.executor_memory_mb = executor_memory_mb;
-  d.cores_max = cores_max;
-  d.executor_cores = executor_cores;
-  d.driver_host = "127.0.0.1";
-  return d;
-}
-
-/// `self` registers an application as its driver; returns the app id.
-troupe::app_id register_app(caf::scoped_actor& self, const caf::actor& master, troupe::app_description desc) {
-  troupe::app_id id;
-  std::string error = "no answer";
-  self->request(master, wait_limit, troupe::register_application{std::move(desc), caf::actor{self}})
-    .receive([&](const troupe::registered_application& r) { id = r.app; },
-             [&](caf::error& e) { error = self->system().render(e); });
-  BOOST_REQUIRE_MESSAGE(!id.empty(), "register_application failed: " << error);
-  return id;
-}
-
-std::string state_name(troupe::executor_state s) { return std::string{troupe::to_string(s)}; }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-/// A job runner for building plans only: the tests encode tasks by hand.
-class plan_only_runner final : public troupe::job_runner {
-public:
-  std::vector<std::string> run_job(troupe::job_request) override {
-    throw std::logic_error("plan_only_runner runs no jobs");
-  }
-  int32_t total_cores() override { return 2; }
-};
-
-/// Publishes `a` on a free loopback port (as a driver does for its executors); returns the port.
-uint16_t publish(actor_fixture& fx, caf::scoped_actor& a) {
-  auto port = fx.sys.middleman().publish(caf::actor{a}, 0, "127.0.0.1", true);
-  if (!port)
-    BOOST_FAIL("cannot publish a fake driver: " << fx.sys.render(port.error()));
-  return *port;
-}
-
-/// Spawns an executor whose driver is `driver` (published here) and whose
-/// owner is `owner` (may be null); expects its register_executor.
-caf::actor start_executor(actor_fixture& fx, caf::scoped_actor& driver, caf::actor owner, const std::string& app,
-                          const std::string& id, const std::string& dir, int32_t cores = 2) {
-  troupe::executor_options eo;
-  eo.app = app;
-  eo.id = id;
-  eo.cores = cores;
-  eo.memory_mb = 64;
-  eo.dir = dir;
-  eo.heartbeat_interval_ms = 100;
-  eo.driver_host = "127.0.0.1";
-  eo.driver_port = publish(fx, driver);
-  eo.owner = std::move(owner);
-  auto exec = fx.keep(troupe::spawn_executor(fx.sys, eo));
-  auto reg = expect<troupe::register_executor>(driver, "register_executor");
-  BOOST_TEST(reg.exec == id);
-  BOOST_TEST(reg.cores == cores);
-  BOOST_TEST(reg.host == "127.0.0.1");
-  BOOST_TEST(reg.port != 0);
-  BOOST_TEST((reg.executor == exec));
-  return exec;
-}
-
-/// Runs `body` in a forked child (with an actor system of its own) and
-/// returns its exit status, or nullopt when it had not ended after `limit`
-/// (then it is killed). For scenarios that may hang an actor system for
-/// good: a hang must fail the test, not freeze the test binary. The child
-/// ends with _exit, skipping destructors that could wait forever.
-std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  BOOST_REQUIRE_MESSAGE(pid >= 0, "fork failed");
-  if (pid == 0) {
-    int code = 99;
-    try {
-      code = body();
-    } catch (...) {
-      code = 98;
-    }
-    std::fflush(nullptr);
-    ::_exit(code);
-  }
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  for (;;) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return std::nullopt;
-    }
-    ::poll(nullptr, 0, 20);
-  }
-}
-
-} // namespace
+using namespace troupe::testing;
 
 BOOST_AUTO_TEST_SUITE(local_cluster)
 
@@ -264,6 +85,31 @@ BOOST_AUTO_TEST_CASE(master_refuses_a_worker_without_resources_or_with_a_taken_i
   BOOST_TEST(contains(taken, "duplicate worker id worker-a"), taken);
 }
 
+BOOST_AUTO_TEST_CASE(master_keeps_the_accounts_of_a_worker_that_registers_twice) {
+  // A worker whose registration answer was late (its request timed out)
+  // registers again while the master already knows it alive with executors:
+  // the worker is still full, and its executor still belongs to it.
+  actor_fixture fx;
+  auto master = fx.master();
+  caf::scoped_actor worker{fx.sys};
+  caf::scoped_actor driver{fx.sys};
+  register_as_worker(worker, master, "worker-a", 4, 4096);
+  register_app(driver, master, app_desc(1024, 0));
+  auto first = expect<troupe::launch_executor>(worker, "launch_executor");
+  BOOST_TEST(first.cores == 4);
+
+  register_as_worker(worker, master, "worker-a", 4, 4096);
+  auto extra = drain<troupe::launch_executor>(worker);
+  BOOST_TEST(extra.empty(), extra.size() << " more executor(s) launched on a worker with no free core");
+  auto st = cluster_state(driver, master);
+  BOOST_REQUIRE(st.workers.size() == 1u);
+  BOOST_TEST(st.workers[0].cores_used == 4);
+  BOOST_TEST(st.workers[0].memory_used_mb == 1024);
+  BOOST_REQUIRE(st.apps.size() == 1u);
+  BOOST_TEST(st.apps[0].cores == 4);
+  BOOST_TEST(st.apps[0].executors.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(master_spreads_executors_or_packs_them) {
   actor_fixture fx;
   for (bool spread : {true, false}) {
@@ -309,6 +155,10 @@ BOOST_AUTO_TEST_CASE(master_keeps_an_app_that_does_not_fit_waiting) {
   // Nothing fits: the master answered the registration without a launch.
   BOOST_TEST(!try_receive<troupe::launch_executor>(small, 300ms).has_value());
   BOOST_TEST(drain<troupe::executor_added>(driver).empty());
+  auto waiting = cluster_state(driver, master);
+  BOOST_REQUIRE(waiting.apps.size() == 1u);
+  BOOST_TEST(std::string{troupe::to_string(waiting.apps[0].state)} == "waiting");
+  BOOST_TEST(waiting.apps[0].executors.empty());
 
   register_as_worker(big, master, "worker-big", 2, 2048);
   auto launch = expect<troupe::launch_executor>(big, "launch_executor on the worker with room");
@@ -317,6 +167,10 @@ BOOST_AUTO_TEST_CASE(master_keeps_an_app_that_does_not_fit_waiting) {
   auto added = expect<troupe::executor_added>(driver, "executor_added");
   BOOST_TEST(added.worker == "worker-big");
   BOOST_TEST(drain<troupe::launch_executor>(small).empty());
+  auto running = cluster_state(driver, master);
+  BOOST_REQUIRE(running.apps.size() == 1u);
+  BOOST_TEST(std::string{troupe::to_string(running.apps[0].state)} == "running");
+  BOOST_TEST(running.apps[0].cores == 2);
 }
 
 BOOST_AUTO_TEST_CASE(master_reports_an_exited_executor_and_replaces_it) {
@@ -388,6 +242,11 @@ BOOST_AUTO_TEST_CASE(master_drops_a_worker_that_stops_heartbeating) {
   BOOST_TEST(state_name(removed.state) == "lost");
   BOOST_TEST(contains(removed.message, "worker-silent"), removed.message);
   BOOST_TEST(contains(removed.message, "heartbeat"), removed.message);
+  auto after_loss = cluster_state(driver, master);
+  BOOST_REQUIRE(after_loss.workers.size() == 1u);
+  BOOST_TEST(std::string{troupe::to_string(after_loss.workers[0].state)} == "dead");
+  BOOST_REQUIRE(after_loss.apps.size() == 1u);
+  BOOST_TEST(after_loss.apps[0].cores == 0);
 
   // A late heartbeat from the dropped worker is told to register again; when
   // it does, the application gets an executor there again.
@@ -397,6 +256,45 @@ BOOST_AUTO_TEST_CASE(master_drops_a_worker_that_stops_heartbeating) {
   register_as_worker(worker, master, "worker-silent", 2, 2048);
   auto relaunch = expect<troupe::launch_executor>(worker, "launch_executor after re-registering");
   BOOST_TEST(relaunch.exec != launch.exec);
+}
+
+BOOST_AUTO_TEST_CASE(master_notices_a_worker_or_a_driver_going_down) {
+  actor_fixture fx;
+  auto master = fx.master();
+  caf::scoped_actor driver{fx.sys};
+  caf::scoped_actor survivor{fx.sys};
+  // The worker actor ends: its executor is lost at once (no heartbeat wait).
+  troupe::executor_id lost_exec;
+  {
+    caf::scoped_actor worker{fx.sys};
+    register_as_worker(worker, master, "worker-short", 2, 2048);
+    register_app(driver, master, app_desc(1024, 0));
+    lost_exec = expect<troupe::launch_executor>(worker, "launch_executor").exec;
+    expect<troupe::executor_added>(driver, "executor_added");
+  }
+  auto removed = expect<troupe::executor_removed>(driver, "executor_removed after the worker went down");
+  BOOST_TEST(removed.exec == lost_exec);
+  BOOST_TEST(state_name(removed.state) == "lost");
+  BOOST_TEST(contains(removed.message, "worker-short"), removed.message);
+
+  // The driver actor ends: its application fails and its executors are killed.
+  auto first_app = cluster_state(survivor, master).apps.at(0).id;
+  driver->send(master, troupe::unregister_application{first_app, troupe::app_state::finished});
+  caf::scoped_actor worker{fx.sys};
+  register_as_worker(worker, master, "worker-long", 2, 2048);
+  troupe::app_id second_app;
+  troupe::executor_id orphan;
+  {
+    caf::scoped_actor short_driver{fx.sys};
+    second_app = register_app(short_driver, master, app_desc(1024, 0));
+    orphan = expect<troupe::launch_executor>(worker, "launch_executor for the second app").exec;
+  }
+  auto kill = expect<troupe::kill_executor>(worker, "kill_executor for the dead driver's executor");
+  BOOST_TEST(kill.app == second_app);
+  BOOST_TEST(kill.exec == orphan);
+  auto st = cluster_state(survivor, master);
+  BOOST_REQUIRE(st.apps.size() == 2u);
+  BOOST_TEST(std::string{troupe::to_string(st.apps[1].state)} == "failed");
 }
 
 BOOST_AUTO_TEST_CASE(master_kills_the_executors_of_an_unregistered_app) {
@@ -419,6 +317,12 @@ BOOST_AUTO_TEST_CASE(master_kills_the_executors_of_an_unregistered_app) {
     killed.insert(k.exec);
   }
   BOOST_TEST((killed == launched));
+  auto done = cluster_state(driver, master);
+  BOOST_REQUIRE(done.apps.size() == 1u);
+  BOOST_TEST(std::string{troupe::to_string(done.apps[0].state)} == "finished");
+  BOOST_REQUIRE(done.workers.size() == 1u);
+  BOOST_TEST(done.workers[0].cores_used == 0);
+  BOOST_TEST(done.workers[0].memory_used_mb == 0);
   // A finished application gets no more executors, even when room appears
   // (the registration answer orders everything the master did before it).
   caf::scoped_actor other{fx.sys};
@@ -634,6 +538,21 @@ BOOST_AUTO_TEST_CASE(executor_serves_map_outputs_it_has_and_only_those) {
     }
   }
   BOOST_TEST(total > 0);
+
+  // Odd requests (a stranger's, or a buggy peer's) are clamped, never fatal.
+  auto whole = fetch(dep->id, 0, 0, 0, 1 << 20);
+  BOOST_REQUIRE(whole.total > 2);
+  auto negative = fetch(dep->id, 0, 0, -5, 0);  // offset < 0, max_bytes 0
+  BOOST_TEST(negative.found);
+  BOOST_TEST(negative.bytes.size() <= 1u);
+  BOOST_TEST(whole.bytes.compare(0, negative.bytes.size(), negative.bytes) == 0);
+  auto beyond = fetch(dep->id, 0, 0, whole.total + 100, 10);
+  BOOST_TEST(beyond.found);
+  BOOST_TEST(beyond.bytes.empty());
+  BOOST_TEST(beyond.total == whole.total);
+  driver->send(exec, troupe::fetch_block{999, dep->id, 0, 0, 0, 16, caf::actor{}});  // nobody to answer to
+  auto still = fetch(dep->id, -1, -1, 0, 16);  // no such map
+  BOOST_TEST(!still.found);
 }
 
 BOOST_AUTO_TEST_CASE(executor_quits_with_its_driver_or_its_owner) {
@@ -736,45 +655,122 @@ BOOST_AUTO_TEST_CASE(local_stack_runs_fault_demo) {
   }
 }
 
+// == driver against a real master, a fake worker and a fake executor ==========================
+
+namespace {
+
+/// A driver for fault_demo MODE with the given task attempts, its master
+/// real, registered in `fx`.
+troupe::driver_options fault_demo_driver(actor_fixture& fx, const caf::actor& master, const std::string& mode,
+                                         int32_t max_failures) {
+  troupe::driver_options d;
+  d.desc.name = "fault_demo";
+  d.desc.args = {mode};
+  d.desc.executor_memory_mb = 1024;
+  d.desc.driver_host = "127.0.0.1";
+  d.master = master;
+  d.max_failures = max_failures;
+  d.extra_tasks = 0;  // one task at a time on a 1-core executor
+  d.outcome = std::make_shared<troupe::driver_outcome>();
+  return d;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(driver_retries_a_failing_task_then_fails_the_job) {
+  actor_fixture fx;
+  auto master = fx.master();
+  caf::scoped_actor worker{fx.sys};
+  caf::scoped_actor executor{fx.sys};
+  caf::scoped_actor watcher{fx.sys};
+  register_as_worker(worker, master, "worker-fake", 1, 4096);
+  auto d = fault_demo_driver(fx, master, "none", 2);
+  auto driver = fx.keep(troupe::spawn_driver(fx.sys, d));
+  watcher->monitor(driver);
+
+  auto launch = expect<troupe::launch_executor>(worker, "launch_executor for the driver's app");
+  BOOST_TEST(launch.desc.name == "fault_demo");
+  BOOST_REQUIRE(launch.desc.driver_port != 0);
+  connect_as_executor(fx, executor, launch.desc.driver_host, launch.desc.driver_port, launch.exec, 1);
+
+  // Every task fails. Tasks arrive one at a time; the driver retries each
+  // failed partition until one has failed twice, then ends the app.
+  std::map<int32_t, std::vector<int32_t>> attempts;  // partition -> attempts seen
+  bool stopped = false;
+  for (int i = 0; i < 20 && !stopped; ++i) {
+    bool got = false;
+    executor->receive(
+      [&](troupe::launch_task& t) {
+        got = true;
+        auto spec = troupe::decode_task(t.payload);
+        attempts[spec.partition].push_back(spec.attempt);
+        executor->send(caf::actor_cast<caf::actor>(executor->current_sender()),
+                       troupe::task_failed{t.task, launch.exec, "boom in partition " + std::to_string(spec.partition),
+                                           false, 0, 0, {}});
+      },
+      [&](const troupe::stop_executor& s) {
+        got = true;
+        stopped = true;
+        BOOST_TEST(s.reason == "application finished");
+      },
+      caf::after(wait_limit) >> [] {});
+    BOOST_REQUIRE_MESSAGE(got, "neither launch_task nor stop_executor within 5 s");
+  }
+  BOOST_TEST(stopped);
+  bool some_failed_twice = false;
+  for (auto& [p, seen] : attempts) {
+    BOOST_TEST_CONTEXT("partition " << p) {
+      BOOST_TEST(seen.size() <= 2u);
+      for (size_t k = 0; k < seen.size(); ++k)
+        BOOST_TEST(seen[k] == static_cast<int32_t>(k));
+      some_failed_twice = some_failed_twice || seen.size() == 2;
+    }
+  }
+  BOOST_TEST(some_failed_twice);
+
+  expect<caf::down_msg>(watcher, "the driver's down_msg");
+  {
+    std::lock_guard<std::mutex> guard{d.outcome->mtx};
+    BOOST_TEST(d.outcome->exit_code == 1);
+    BOOST_TEST(contains(d.outcome->error, "boom in partition"), d.outcome->error);
+    BOOST_TEST(contains(d.outcome->error, "failed 2 times"), d.outcome->error);
+  }
+  // The driver unregistered: the master kills its executor on the worker.
+  auto kill = expect<troupe::kill_executor>(worker, "kill_executor after the app ended");
+  BOOST_TEST(kill.exec == launch.exec);
+}
+
 BOOST_AUTO_TEST_CASE(a_driver_told_to_exit_mid_job_goes_down) {
-  // A driver whose job cannot run (no worker, so no executor) is told to
-  // exit, as a worker does on kill_driver for a driver in its process. It
-  // must go down promptly and let its actor system shut down. Run in a child
-  // process: if the driver hangs, the actor system never shuts down.
+  // A driver whose task is out on an executor is told to exit, as a worker
+  // does on kill_driver for a driver in its process. It must go down
+  // promptly. Run in a child process: a driver that hangs in its exit would
+  // also hang the actor system's shutdown, and with it this test binary.
   auto status = run_in_child(
     [] {
       actor_fixture fx;
       auto master = fx.master();
-      troupe::driver_options d;
-      d.desc.name = "fault_demo";
-      d.desc.args = {"none"};
-      d.desc.driver_host = "127.0.0.1";
-      d.master = master;
-      d.outcome = std::make_shared<troupe::driver_outcome>();
-      auto driver = troupe::spawn_driver(fx.sys, d);
+      caf::scoped_actor worker{fx.sys};
+      caf::scoped_actor executor{fx.sys};
       caf::scoped_actor watcher{fx.sys};
+      register_as_worker(worker, master, "worker-fake", 1, 4096);
+      auto d = fault_demo_driver(fx, master, "none", 4);
+      auto driver = troupe::spawn_driver(fx.sys, d);
       watcher->monitor(driver);
-      // Wait until the application is registered and its job submitted: the
-      // master's answer to a second driver orders after the first one's
-      // registration; the job follows right after on the app's thread.
-      for (int i = 0; i < 100; ++i) {
-        std::lock_guard<std::mutex> guard{d.outcome->mtx};
-        if (!d.outcome->app.empty())
-          break;
-        watcher->receive(caf::after(10ms) >> [] {});
-      }
-      watcher->receive(caf::after(200ms) >> [] {});  // let the app thread reach its action
+      auto launch = expect<troupe::launch_executor>(worker, "launch_executor");
+      connect_as_executor(fx, executor, launch.desc.driver_host, launch.desc.driver_port, launch.exec, 1);
+      // A task arrives: the application thread now waits for its job.
+      expect<troupe::launch_task>(executor, "launch_task");
       caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
-      bool down = false;
-      watcher->receive([&](const caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
+      bool down = try_receive<caf::down_msg>(watcher, wait_limit).has_value();
       std::fflush(nullptr);
       ::_exit(down ? 0 : 1);  // before the actor system's destructor, which would wait for the driver
       return 2;
     },
-    20s);
-  BOOST_TEST(status.has_value(), "the child hung (killed after 20 s): actor system shutdown blocked");
+    std::chrono::seconds(20));
+  BOOST_TEST(status.has_value(), "the child hung (killed after 20 s): the driver's exit blocked");
   if (status)
-    BOOST_TEST(*status == 0, "status " << *status << " (1: no down_msg within 5 s of the exit message)");
+    BOOST_TEST(*status == 0, "child status " << *status
+                                             << " (1: no down_msg within 5 s of the exit message; 98: a check failed)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

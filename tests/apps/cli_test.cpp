@@ -17,16 +17,23 @@ using troupe::testing::temp_dir;
 
 namespace {
 
-/// The troupe binary: $TROUPE_BIN (set by meson), else build/troupe of the
-/// source tree this file belongs to, else build/troupe from the current directory.
+/// The troupe binary: $TROUPE_BIN (set by meson), else the one next to this
+/// test binary (both live in the build dir), else build/troupe of the source
+/// tree this file belongs to, else build/troupe from the current directory.
 std::string troupe_binary() {
   if (const char* env = std::getenv("TROUPE_BIN"); env != nullptr && *env != '\0')
     return env;
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
-  fs::path here{__FILE__};  // <root>/tests/apps/cli_test.cpp (maybe relative to the build dir)
-  if (here.is_absolute())
-    candidates.push_back(here.parent_path().parent_path().parent_path() / "build" / "troupe");
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    candidates.push_back(exe.parent_path() / "troupe");
+  fs::path here{__FILE__};  // <root>/tests/apps/cli_test.cpp, or relative to the build dir
+  fs::path root = here.parent_path().parent_path().parent_path();
+  if (!here.is_absolute() && !ec)
+    root = exe.parent_path() / root;
+  candidates.push_back(root / "build" / "troupe");
   candidates.push_back("build/troupe");
   candidates.push_back("../build/troupe");
   candidates.push_back("troupe");
@@ -84,6 +91,12 @@ BOOST_AUTO_TEST_CASE(a_failing_job_reports_the_users_error_and_exits_1) {
   BOOST_TEST(contains(two.err, "record 13 is unlucky"), describe(two));
   BOOST_TEST(contains(two.err, "failed 2 times"), describe(two));
   BOOST_TEST(!contains(two.err, "failed 4 times"), describe(two));
+
+  // The same text crosses process boundaries: executors as child processes.
+  auto procs = troupe_cmd({"submit", "--master", "local-cluster[2,1,1024]", "fault_demo", "always"});
+  BOOST_TEST(procs.exit_code == 1, describe(procs));
+  BOOST_TEST(contains(procs.err, "record 13 is unlucky"), describe(procs));
+  BOOST_TEST(contains(procs.err, "failed 4 times"), describe(procs));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_that_fails_once_is_retried_and_succeeds) {
@@ -116,6 +129,11 @@ BOOST_AUTO_TEST_CASE(a_missing_input_file_fails_the_job_naming_the_path) {
   BOOST_TEST(r.exit_code == 1, describe(r));
   BOOST_TEST(contains(r.err, path), describe(r));
   BOOST_TEST(r.out.empty(), describe(r));
+
+  // A directory is no input file either.
+  auto d = submit_local({"word_count", dir.path().string()});
+  BOOST_TEST(d.exit_code == 1, describe(d));
+  BOOST_TEST(contains(d.err, dir.path().string()), describe(d));
 }
 
 BOOST_AUTO_TEST_CASE(an_existing_output_dir_is_not_overwritten) {
@@ -156,6 +174,8 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_are_refused_with_exit_2) {
     {{"submit", "pi"}, {"--master"}},
     {{"submit", "--master"}, {"--master"}},
     {{"frobnicate"}, {"frobnicate"}},
+    {{"apps", "extra"}, {"extra"}},
+    {{}, {"no command"}},
   };
   for (auto& c : cases) {
     std::string line;
@@ -208,9 +228,15 @@ BOOST_AUTO_TEST_CASE(help_prints_usage_and_exits_0) {
   auto same = troupe_cmd({"help", "submit"}, std::chrono::seconds(20));
   BOOST_TEST(same.exit_code == 0, describe(same));
   BOOST_TEST(same.out == sub.out);
-  auto short_flag = troupe_cmd({"submit", "--bogus", "-h"}, std::chrono::seconds(20));
-  BOOST_TEST(short_flag.exit_code == 0, describe(short_flag));
-  BOOST_TEST(short_flag.out == sub.out);
+  for (auto& line : std::vector<std::vector<std::string>>{{"submit", "-h", "--bogus"},
+                                                          {"submit", "--master", "local[0]", "-h"},
+                                                          {"submit", "--master", "local[2]", "-h"}}) {
+    BOOST_TEST_CONTEXT("troupe " << line[0] << " " << line[1] << " ...") {
+      auto h = troupe_cmd(line, std::chrono::seconds(20));
+      BOOST_TEST(h.exit_code == 0, describe(h));
+      BOOST_TEST(h.out == sub.out);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(apps_lists_every_bundled_app) {
