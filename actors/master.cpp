@@ -258,9 +258,13 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       [=](register_worker& reg) -> caf::result<registered_worker> {
         auto& st = self->state;
         auto it = st.workers.find(reg.id);
-        if (it != st.workers.end() && it->second.state == worker_state::alive
-            && it->second.reg.worker != reg.worker)
-          return caf::make_error(caf::sec::invalid_argument, "duplicate worker id " + reg.id);
+        if (it != st.workers.end() && it->second.state == worker_state::alive) {
+          if (it->second.reg.worker != reg.worker)
+            return caf::make_error(caf::sec::invalid_argument, "duplicate worker id " + reg.id);
+          // A retried registration: the worker and its accounts stay as they are.
+          it->second.last_heartbeat = clock::now();
+          return registered_worker{st.opts.url};
+        }
         if (reg.cores <= 0 || reg.memory_mb <= 0)
           return caf::make_error(caf::sec::invalid_argument, "worker must offer cores and memory");
         self->monitor(reg.worker);

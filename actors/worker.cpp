@@ -222,6 +222,21 @@ void stop_child(self_ptr self, child& c) {
     self->send_exit(c.handle, caf::exit_reason::user_shutdown);
 }
 
+/// Stops every executor and driver without reporting them: the master that
+/// knew them is gone or has written them off already.
+void forget_children(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (!st.children.empty())
+    log::worker()->warn("stopping {} executors and drivers: {}", st.children.size(), why);
+  for (auto& c : st.children) {
+    if (c.pid > 0)
+      stop_process(c.pid, std::chrono::seconds(3));
+    else if (c.handle)
+      self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+  }
+  st.children.clear();
+}
+
 } // namespace
 
 caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
@@ -235,6 +250,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
       auto& st = self->state;
       if (st.master && dm.source == st.master.address()) {
         log::worker()->warn("lost the master ({}); registering again", self->system().render(dm.reason));
+        forget_children(self, "the master was lost");
         st.registered = false;
         st.master = nullptr;
         st.started = clock::now();
@@ -294,6 +310,8 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
       },
       [=](const reconnect_worker& r) {
         log::worker()->warn("master asks to register again: {}", r.reason);
+        // The master wrote this worker off, and with it what ran here.
+        forget_children(self, "the master lost track of this worker");
         self->state.registered = false;
         register_with_master(self);
       },

@@ -151,7 +151,25 @@ std::string encode_task(const task_spec& spec) {
   return out;
 }
 
+namespace {
+task_spec decode_task_unchecked(std::string_view bytes);
+} // namespace
+
 task_spec decode_task(std::string_view bytes) {
+  try {
+    return decode_task_unchecked(bytes);
+  } catch (const decode_error& e) {
+    throw decode_error(std::string("malformed task: ") + e.what());
+  } catch (const std::bad_cast&) {
+    throw decode_error("malformed task: a field has the wrong type");
+  } catch (const msgpack::type_error&) {
+    throw decode_error("malformed task: a field has the wrong type");
+  }
+}
+
+namespace {
+
+task_spec decode_task_unchecked(std::string_view bytes) {
   reader r(bytes);
   task_spec spec;
   r >> spec.stage >> spec.partition >> spec.attempt;
@@ -163,7 +181,7 @@ task_spec decode_task(std::string_view bytes) {
     node_header h;
     r >> h.id >> h.partitions >> h.cached >> h.parents >> h.shuffles >> h.shuffle_maps;
     if (h.shuffles.size() != h.shuffle_maps.size())
-      throw decode_error("malformed task: shuffle lists differ in length");
+      throw decode_error("shuffle lists differ in length");
     auto dec = reinterpret_cast<node_decoder>(impl_registry::find(name));
     auto n = dec(r, h, env);
     n->id = h.id;
@@ -176,7 +194,7 @@ task_spec decode_task(std::string_view bytes) {
       }
       auto it = env.nodes.find(pid);
       if (it == env.nodes.end())
-        throw decode_error("malformed task: node " + std::to_string(h.id) + " names unknown parent "
+        throw decode_error("node " + std::to_string(h.id) + " names unknown parent "
                            + std::to_string(pid));
       n->parents.push_back(it->second);
     }
@@ -186,9 +204,9 @@ task_spec decode_task(std::string_view bytes) {
     last = n;
   }
   if (!last)
-    throw decode_error("malformed task: no nodes");
+    throw decode_error("no nodes");
   if (r.read<uint8_t>() != static_cast<uint8_t>(last->id))
-    throw decode_error("malformed task: node list does not end where expected");
+    throw decode_error("node list does not end where expected");
   auto kind = r.read<uint8_t>();
   auto name = r.read<std::string>();
   if (kind == map_task) {
@@ -201,18 +219,20 @@ task_spec decode_task(std::string_view bytes) {
     dep->reducers = reducers;
     auto it = env.nodes.find(parent);
     if (it == env.nodes.end())
-      throw decode_error("malformed task: shuffle parent missing");
+      throw decode_error("shuffle parent missing");
     dep->parent = it->second;
     spec.shuffle = dep;
   } else if (kind == result_task) {
     auto dec = reinterpret_cast<op_decoder>(impl_registry::find(name));
     spec.op = dec(r);
   } else {
-    throw decode_error("malformed task: unknown kind");
+    throw decode_error("unknown kind");
   }
   spec.node = last;
   r >> spec.map_locations;
   return spec;
 }
+
+} // namespace
 
 } // namespace troupe

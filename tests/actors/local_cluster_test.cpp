@@ -1,7 +1,8 @@
 // The four roles as actors in one process, each checked against fake peers
-// (scoped actors that play master, worker or driver and look at every
-// message), then the real stack together: master, worker, executors, driver.
-// Waits are on messages, each bounded; no sleeps.
+// (scoped actors that play master, worker, driver or executor and look at
+// every message; see fake_peers.hpp), then the real stack together: master,
+// worker, executors and driver running fault_demo. Waits are on messages,
+// each bounded; no sleeps.
 #include "actors/driver.hpp"
 #include "actors/executor.hpp"
 #include "actors/master.hpp"
@@ -461,6 +462,19 @@ BOOST_AUTO_TEST_CASE(executor_runs_a_task_and_rejects_garbage) {
       BOOST_TEST((contains(failed.error, "malformed") || contains(failed.error, "unknown")), failed.error);
     }
   }
+
+  // A well-formed task naming an operation this binary does not have (a
+  // driver of another build): the error says so.
+  auto foreign = troupe::encode_task(spec);
+  std::string name = ds.plan()->impl();
+  auto at = foreign.find(name);
+  BOOST_REQUIRE(at != std::string::npos);
+  foreign.replace(at, name.size(), std::string(name.size(), 'X'));
+  driver->send(exec, troupe::launch_task{200, foreign});
+  auto unknown = expect<troupe::task_failed>(driver, "task_failed for an unknown operation");
+  BOOST_TEST(unknown.task == 200);
+  BOOST_TEST(contains(unknown.error, "unknown operation"), unknown.error);
+  BOOST_TEST(contains(unknown.error, "different build"), unknown.error);
 
   // Still alive and working after the garbage.
   driver->send(exec, troupe::launch_task{43, troupe::encode_task(spec)});

@@ -51,9 +51,10 @@ using troupe::testing::run_result;
 
 // -- the binary and the marker ------------------------------------------------
 
-/// The troupe binary: $TROUPE_BIN (set by meson), else build/troupe of the
-/// source tree this file belongs to, else build/troupe from the current directory.
-inline std::string troupe_binary() {
+/// The troupe binary as built: $TROUPE_BIN (set by meson), else build/troupe
+/// of the source tree this file belongs to, else build/troupe from the
+/// current directory.
+inline std::string built_troupe_binary() {
   if (const char* env = std::getenv("TROUPE_BIN"); env != nullptr && *env != '\0')
     return env;
   namespace fs = std::filesystem;
@@ -67,6 +68,51 @@ inline std::string troupe_binary() {
     if (fs::is_regular_file(c))
       return fs::absolute(c).string();
   return "build/troupe";
+}
+
+/// A private copy of the built binary, made on first use and removed at
+/// exit: a rebuild while the suite runs (ninja relinks build/troupe in place)
+/// must not pull the binary from under running tests. Taken only once
+/// `troupe apps` runs from it; falls back to the built binary.
+class binary_snapshot {
+public:
+  binary_snapshot() {
+    namespace fs = std::filesystem;
+    auto built = built_troupe_binary();
+    path_ = built;
+    std::string tmpl = "/tmp/troupe-itest-bin-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      return;
+    dir_ = tmpl;
+    auto copy = (dir_ / "troupe").string();
+    for (auto deadline = clock::now() + 30s; clock::now() < deadline; std::this_thread::sleep_for(500ms)) {
+      std::error_code ec;
+      fs::copy_file(built, copy, fs::copy_options::overwrite_existing, ec);
+      if (ec)
+        continue;
+      auto r = troupe::testing::run_command({copy, "apps"}, 10s);
+      if (r.exit_code == 0 && r.out.find("word_count") != std::string::npos) {
+        path_ = copy;
+        return;
+      }
+    }
+  }
+  ~binary_snapshot() {
+    std::error_code ec;
+    if (!dir_.empty())
+      std::filesystem::remove_all(dir_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+private:
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+/// The troupe binary every test runs (see binary_snapshot).
+inline std::string troupe_binary() {
+  static binary_snapshot snapshot;
+  return snapshot.path();
 }
 
 /// "TROUPE_ITEST_OWNER=<our pid>": in the environment of everything we start.
