@@ -48,6 +48,10 @@ master_connection connect_master(caf::actor_system& sys, const std::string& host
   }
 }
 
+master_connection connect_master(caf::actor_system& sys, const settings& s) {
+  return connect_master(sys, s.master.host, s.master.port, std::chrono::milliseconds(s.register_timeout_ms));
+}
+
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
                             int32_t poll_ms) {
   caf::scoped_actor self{sys};
@@ -175,7 +179,7 @@ int run_control(const std::string& command, const settings& s, const std::string
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s.master.host, s.master.port, std::chrono::milliseconds(s.register_timeout_ms));
+  auto master = connect_master(sys, s);
   if (!master) {
     std::cerr << "error: " << master.error << std::endl;
     return 1;

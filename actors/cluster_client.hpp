@@ -30,6 +30,9 @@ struct master_connection {
 master_connection connect_master(caf::actor_system& sys, const std::string& host, uint16_t port,
                                  std::chrono::milliseconds timeout);
 
+/// Connects to the settings' master (--master) for register.timeout ms.
+master_connection connect_master(caf::actor_system& sys, const settings& s);
+
 /// Polls a driver's state until it has finished; `found` false if the master forgot it.
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
                             int32_t poll_ms);

@@ -190,7 +190,7 @@ int run_cluster_submit(const settings& s) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s.master.host, s.master.port, std::chrono::milliseconds(s.register_timeout_ms));
+  auto master = connect_master(sys, s);
   if (!master) {
     std::cerr << "error: " << master.error << std::endl;
     return 1;
@@ -447,7 +447,7 @@ int run_driver_node(const settings& s) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s.master.host, s.master.port, std::chrono::milliseconds(s.register_timeout_ms));
+  auto master = connect_master(sys, s);
   if (!master) {
     std::cerr << "error: " << master.error << std::endl;
     return 1;

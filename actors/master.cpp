@@ -154,20 +154,26 @@ cluster_status snapshot(self_ptr self) {
   return out;
 }
 
+/// The free cores and memory of alive workers; `ws` gets the matching workers.
+std::vector<worker_offer> free_resources(master_state& st, std::vector<worker_info*>& ws) {
+  std::vector<worker_offer> offers;
+  for (auto& [wid, w] : st.workers) {
+    if (w.state != worker_state::alive)
+      continue;
+    offers.push_back({wid, w.reg.cores - w.cores_used, w.reg.memory_mb - w.memory_used});
+    ws.push_back(&w);
+  }
+  return offers;
+}
+
 /// Places submitted drivers first (as Spark does), then executors.
 void schedule_drivers(self_ptr self) {
   auto& st = self->state;
   for (auto& [id, d] : st.drivers) {
     if (d.status.state != driver_state::submitted)
       continue;
-    std::vector<worker_offer> offers;
     std::vector<worker_info*> ws;
-    for (auto& [wid, w] : st.workers) {
-      if (w.state != worker_state::alive)
-        continue;
-      offers.push_back({wid, w.reg.cores - w.cores_used, w.reg.memory_mb - w.memory_used});
-      ws.push_back(&w);
-    }
+    auto offers = free_resources(st, ws);
     auto pick = place_driver(offers, d.desc.cores, d.desc.memory_mb, st.driver_rotation++);
     if (!pick)
       continue;
@@ -202,14 +208,8 @@ void schedule(self_ptr self) {
     int32_t wanted = app.desc.cores_max > 0 ? app.desc.cores_max - app.cores_granted : -1;
     if (wanted == 0)
       continue;
-    std::vector<worker_offer> offers;
     std::vector<worker_info*> ws;
-    for (auto& [wid, w] : st.workers) {
-      if (w.state != worker_state::alive)
-        continue;
-      offers.push_back({wid, w.reg.cores - w.cores_used, w.reg.memory_mb - w.memory_used});
-      ws.push_back(&w);
-    }
+    auto offers = free_resources(st, ws);
     executor_request req{app.desc.executor_cores, app.desc.executor_memory_mb, wanted, st.opts.spread_out};
     for (auto& g : place_executors(offers, req)) {
       auto& w = *ws[g.worker_index];
