@@ -49,14 +49,20 @@ caf::actor peer_book::connect(const std::string& exec, std::string& error) {
   return *h;
 }
 
-std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers, const std::string& exec,
-                                       int32_t shuffle, int32_t reduce, const std::vector<int32_t>& maps,
-                                       int32_t chunk_bytes, int32_t max_in_flight) {
-  std::vector<remote_block> out(maps.size());
-  std::string error;
-  auto peer = peers.connect(exec, error);
-  if (!peer)
-    throw fetch_failed(shuffle, maps.empty() ? 0 : maps.front(), exec, error);
+void peer_book::forget(const std::string& exec, const caf::actor& handle) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = handles_.find(exec);
+  if (it != handles_.end() && it->second == handle)
+    handles_.erase(it);
+}
+
+namespace {
+
+/// One attempt: false when the peer's handle died during it.
+bool fetch_once(caf::actor_system& sys, const caf::actor& peer, int32_t shuffle, int32_t reduce,
+                const std::vector<int32_t>& maps, int32_t chunk_bytes, int32_t max_in_flight,
+                std::vector<remote_block>& out) {
+  out.assign(maps.size(), remote_block{});
   caf::scoped_actor self{sys};
   self->monitor(peer);
   std::map<int64_t, size_t> in_flight;  // request id -> index into maps
@@ -96,10 +102,29 @@ std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers,
       [&](caf::down_msg&) { lost = true; },
       caf::after(std::chrono::seconds(120)) >> [&] { lost = true; });
   }
-  if (lost)
-    throw fetch_failed(shuffle, maps.empty() ? 0 : maps.front(), exec, "the executor went away during a fetch");
   self->demonitor(peer);
-  return out;
+  return !lost;
+}
+
+} // namespace
+
+std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers, const std::string& exec,
+                                       int32_t shuffle, int32_t reduce, const std::vector<int32_t>& maps,
+                                       int32_t chunk_bytes, int32_t max_in_flight) {
+  std::vector<remote_block> out;
+  // Two executors connecting to each other at once can see one of the two
+  // connections (and the proxies on it) closed: reconnect before giving up.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string error;
+    auto peer = peers.connect(exec, error);
+    if (!peer)
+      throw fetch_failed(shuffle, maps.empty() ? 0 : maps.front(), exec, error);
+    if (fetch_once(sys, peer, shuffle, reduce, maps, chunk_bytes, max_in_flight, out))
+      return out;
+    peers.forget(exec, peer);
+    log::executor()->info("fetch from exec={} interrupted (attempt {}); reconnecting", exec, attempt + 1);
+  }
+  throw fetch_failed(shuffle, maps.empty() ? 0 : maps.front(), exec, "the executor went away during a fetch");
 }
 
 void block_server::serve(const fetch_block& req) {

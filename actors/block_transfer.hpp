@@ -26,6 +26,8 @@ public:
   void update(const std::map<std::string, std::string>& addresses);
   /// The executor's handle, connecting on first use; null if unknown or unreachable.
   caf::actor connect(const std::string& exec, std::string& error);
+  /// Drops a cached handle that died (its connection was lost or replaced).
+  void forget(const std::string& exec, const caf::actor& handle);
 
 private:
   caf::actor_system* sys_;

@@ -201,6 +201,8 @@ int run_cluster_submit(const settings& s) {
   desc.conf_args = to_conf_args(s);
   desc.supervise = s.supervise;
   desc.submit_host = this_host();
+  desc.cores = s.driver_cores;
+  desc.memory_mb = s.driver_memory_mb;
   caf::scoped_actor self{sys};
   driver_status st;
   std::string err;
@@ -213,7 +215,18 @@ int run_cluster_submit(const settings& s) {
   std::cout << "submitted driver " << st.driver << std::endl;
   if (!s.wait)
     return 0;
-  auto final_state = follow_driver(sys, master.handle, st.driver, s.heartbeat_interval_ms);
+  driver_status final_state;
+  run_with_signals(
+    [&] {
+      final_state = follow_driver(sys, master.handle, st.driver, s.heartbeat_interval_ms);
+      return 0;
+    },
+    [&](int sig) {
+      // The driver runs on in the cluster; only the waiting stops.
+      std::cerr << "stopped waiting; driver " << st.driver << " keeps running (troupe kill --master "
+                << s.master.text << " " << st.driver << " stops it)" << std::endl;
+      std::_Exit(128 + sig);
+    });
   if (!final_state.found) {
     std::cerr << "error: lost track of driver " << st.driver << ": " << final_state.message << std::endl;
     return 1;
@@ -221,6 +234,8 @@ int run_cluster_submit(const settings& s) {
   auto logs = fetch_logs(sys, master.handle, st.driver);
   std::cout << logs.out << std::flush;
   std::cerr << logs.err;
+  if (!logs.found)
+    std::cerr << "no output of driver " << st.driver << ": " << logs.message << std::endl;
   std::cerr << "driver " << st.driver << " " << to_string(final_state.state) << " on worker " << final_state.worker
             << " (" << final_state.worker_host << ":" << final_state.worker_port << ")"
             << (final_state.message.empty() ? "" : ": " + final_state.message) << std::endl;
@@ -541,8 +556,9 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
     w.cores = cores;
     w.memory_mb = memory;
     w.work_dir = (work / ("worker-" + std::to_string(i))).string();
+    // Executors colocate; cluster-mode drivers stay child processes unless
+    // driver.isolation=thread, so that their output can be fetched.
     w.executor_isolation = "thread";
-    w.driver_isolation = "thread";
     w.master = master;
     ws.push_back(spawn_worker(sys, w));
   }

@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace troupe {
@@ -185,6 +186,9 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     return;
   }
   if (st.opts.driver_isolation == "thread") {
+    // One thread's stdout cannot be told apart from the process's: leave a
+    // marker so that `troupe logs` says where the output went.
+    std::ofstream(c.dir + "/in-worker-process") << "driver output goes to the worker's stdout\n";
     driver_options d;
     d.desc.name = l.desc.app;
     d.desc.args = l.desc.args;
@@ -331,6 +335,10 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         auto dir = std::filesystem::absolute(self->state.opts.work_dir + "/" + r.driver).string();
         if (!std::filesystem::exists(dir))
           return driver_logs{false, {}, {}, "no logs of " + r.driver + " on this worker"};
+        if (std::filesystem::exists(dir + "/in-worker-process"))
+          return driver_logs{false, {}, {},
+                             r.driver + " ran inside worker " + self->state.opts.id
+                               + "'s process (driver.isolation=thread): its output went to that process's stdout"};
         auto n = static_cast<size_t>(std::max<int64_t>(r.max_bytes, 0));
         return driver_logs{true, read_tail(dir + "/stdout", n), read_tail(dir + "/stderr", n), ""};
       },

@@ -55,6 +55,8 @@ const std::vector<command_def>& commands() {
       {"--executor-cores", "N", "cores per executor (conf executor.cores)"},
       {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (executor.memory)"},
       {"--total-executor-cores", "N", "cores to take in all (total-executor-cores)"},
+      {"--driver-cores", "N", "cluster mode: the driver's cores (driver.cores)"},
+      {"--driver-memory", "SIZE", "cluster mode: the driver's memory (driver.memory)"},
       conf, props, level}},
     {"node", "node --role master|worker|executor|driver [OPTIONS]",
      "run one role: master, worker, executor or driver",
@@ -251,6 +253,8 @@ private:
       {"--executor-cores", "executor.cores"},
       {"--executor-memory", "executor.memory"},
       {"--total-executor-cores", "total-executor-cores"},
+      {"--driver-cores", "driver.cores"},
+      {"--driver-memory", "driver.memory"},
       {"--log-level", "log.level"},
     };
     if (auto c = conf_flags.find(name); c != conf_flags.end()) {

@@ -138,6 +138,8 @@ const std::vector<conf_def>& conf_table() {
      "executors as child processes of a worker (process) or in it (thread)"},
     {"driver.isolation", &s::driver_isolation, t::isolation, 0,
      "cluster-mode drivers as child processes of a worker or in it"},
+    {"driver.cores", &s::driver_cores, t::integer, 1, "cores a cluster-mode driver takes on its worker"},
+    {"driver.memory", &s::driver_memory_mb, t::memory, 0, "memory a cluster-mode driver takes on its worker"},
     {"shuffle.memory-fraction", &s::shuffle_memory_fraction, t::fraction, 0,
      "share of executor memory for blocks before spilling (0 < x <= 1)"},
     {"shuffle.fetch-chunk-size", &s::shuffle_fetch_chunk_kb, t::integer, 1,

@@ -69,6 +69,8 @@ struct settings {
   bool spread_out = true;               ///< deploy.spread-out
   std::string executor_isolation = "process"; ///< executor.isolation: process | thread
   std::string driver_isolation = "process";   ///< driver.isolation: process | thread
+  int32_t driver_cores = 1;             ///< driver.cores / --driver-cores: a cluster-mode driver's cores on its worker
+  int64_t driver_memory_mb = 512;       ///< driver.memory / --driver-memory
   double shuffle_memory_fraction = 0.6; ///< shuffle.memory-fraction of executor memory before spilling
   int32_t shuffle_fetch_chunk_kb = 4096;///< shuffle.fetch-chunk-size (KiB per fetch reply)
   int32_t shuffle_max_fetches = 4;      ///< shuffle.max-fetches-in-flight per reducer

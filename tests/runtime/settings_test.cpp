@@ -114,10 +114,13 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"worker.timeout", "9000"},        {"heartbeat.interval", "100"},
     {"network.timeout", "3000"},       {"register.timeout", "500"},
     {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
+    {"driver.cores", "2"},             {"driver.memory", "256m"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
   BOOST_TEST(s.extra_tasks_per_executor == 5);
+  BOOST_TEST(s.driver_cores == 2);
+  BOOST_TEST(s.driver_memory_mb == 256);
   BOOST_TEST(s.task_max_failures == 7);
   BOOST_TEST(s.default_parallelism == 12);
   BOOST_TEST(s.split_size_bytes == int64_t{64} << 20);
