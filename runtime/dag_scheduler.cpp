@@ -9,6 +9,8 @@ namespace troupe {
 namespace {
 // A stage whose reducers keep failing to fetch map outputs gives up after this many rounds.
 constexpr int32_t max_fetch_failures = 8;
+// Tasks shorter than this (on average) get a deeper queue on each executor.
+constexpr double short_task_us = 1000;
 } // namespace
 
 dag_scheduler::dag_scheduler(int32_t max_failures) : max_failures_(std::max(max_failures, 1)) {}
@@ -17,10 +19,19 @@ dag_scheduler::dag_scheduler(int32_t max_failures) : max_failures_(std::max(max_
 
 void dag_scheduler::add_executor(const executor_id& id, int32_t cores, int32_t extra) {
   auto& e = executors_[id];
-  auto slots = cores + std::max(extra, 0);
-  e.free += slots - e.slots;
-  e.slots = slots;
   e.cores = cores;
+  e.extra = std::max(extra, 0);
+}
+
+int32_t dag_scheduler::slots_of(const executor_info& e) const {
+  // Short tasks: keep enough queued to cover the driver round trip.
+  bool short_tasks = avg_task_us_ > 0 && avg_task_us_ < short_task_us;
+  return e.cores + (short_tasks ? std::max(e.extra, 4 * e.cores) : e.extra);
+}
+
+int32_t dag_scheduler::slots(const executor_id& id) const {
+  auto it = executors_.find(id);
+  return it == executors_.end() ? 0 : slots_of(it->second);
 }
 
 void dag_scheduler::remove_executor(const executor_id& id) {
@@ -49,8 +60,8 @@ int32_t dag_scheduler::total_cores() const {
 
 void dag_scheduler::release_core(const executor_id& e) {
   auto it = executors_.find(e);
-  if (it != executors_.end() && it->second.free < it->second.slots)
-    ++it->second.free;
+  if (it != executors_.end() && it->second.running > 0)
+    --it->second.running;
 }
 
 // -- stages ------------------------------------------------------------------------
@@ -212,7 +223,7 @@ std::vector<task_launch> dag_scheduler::schedule() {
   for (bool progress = true; progress;) {
     progress = false;
     for (auto& [eid, ex] : executors_) {
-      if (ex.free <= 0)
+      if (ex.running >= slots_of(ex))
         continue;
       for (auto& [sid, ts] : active_) {
         if (!ts.has_pending())
@@ -224,8 +235,8 @@ std::vector<task_launch> dag_scheduler::schedule() {
         if (!att)
           continue;
         ++next_task_;
-        --ex.free;
-        task_owner_[att->id] = {sid, eid};
+        ++ex.running;
+        task_owner_[att->id] = {sid, eid, std::chrono::steady_clock::now()};
         out.push_back({att->id, eid, sid, att->partition, att->attempt,
                        encode_task(spec_for(st, att->partition, att->attempt))});
         progress = true;
@@ -249,9 +260,11 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
   auto owner = task_owner_.find(id);
   if (owner == task_owner_.end())
     return;  // killed, lost, or a late duplicate
-  auto [sid, exec] = owner->second;
+  auto [sid, exec, launched] = owner->second;
   task_owner_.erase(owner);
   release_core(exec);
+  auto took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - launched).count();
+  avg_task_us_ = avg_task_us_ == 0 ? took : 0.9 * avg_task_us_ + 0.1 * took;
   if (executors_.count(exec) != 0)
     for (auto [n, p] : cached)
       cache_locs_[n][p].insert(exec);
@@ -304,7 +317,7 @@ void dag_scheduler::task_failed(task_id id, const std::string& error, std::optio
   auto owner = task_owner_.find(id);
   if (owner == task_owner_.end())
     return;
-  auto [sid, exec] = owner->second;
+  auto [sid, exec, launched] = owner->second;
   task_owner_.erase(owner);
   release_core(exec);
   auto ts = active_.find(sid);

@@ -7,6 +7,7 @@
 #include "runtime/plan.hpp"
 #include "runtime/task_set.hpp"
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -50,7 +51,13 @@ public:
   // -- executors ------------------------------------------------------------------
   /// An executor with `cores` cores that may hold `extra` tasks more than
   /// it runs at once (queued on it, so its threads never wait for the driver).
+  /// While tasks take under a millisecond the queue grows to 4 tasks per core:
+  /// then the round trip to the driver, not the task, is what threads wait on.
   void add_executor(const executor_id& id, int32_t cores, int32_t extra = 0);
+  /// Tasks an executor may hold now (cores + queue); 0 for an unknown one.
+  int32_t slots(const executor_id& id) const;
+  /// Moving average of recent task run times, in microseconds (0: none yet).
+  double average_task_us() const { return avg_task_us_; }
   /// Its running tasks go back to pending; its map outputs and cached
   /// blocks are forgotten (stages needing them run again).
   void remove_executor(const executor_id& id);
@@ -79,9 +86,10 @@ public:
 private:
   struct executor_info {
     int32_t cores = 0;
-    int32_t slots = 0;  // cores + extra
-    int32_t free = 0;   // slots without a task
+    int32_t extra = 0;    // configured queue beyond the cores
+    int32_t running = 0;  // tasks sent and not yet answered
   };
+  int32_t slots_of(const executor_info& e) const;
   struct stage_info {
     stage_id id = 0;
     std::shared_ptr<node_base> node;            // last node of the pipeline
@@ -124,12 +132,14 @@ private:
   struct running_task {
     stage_id stage = 0;
     executor_id executor;
+    std::chrono::steady_clock::time_point launched;
   };
   std::map<task_id, running_task> task_owner_;      // running tasks
   std::map<job_id, job_info> jobs_;
   std::map<node_id, std::map<int32_t, std::set<executor_id>>> cache_locs_;
   std::vector<job_outcome> finished_;
   std::vector<std::pair<executor_id, task_id>> kills_;
+  double avg_task_us_ = 0;  // exponential moving average of task run times
   job_id next_job_ = 0;
   stage_id next_stage_ = 0;
   task_id next_task_ = 0;

@@ -160,9 +160,7 @@ task_spec decode_task(std::string_view bytes) {
     return decode_task_unchecked(bytes);
   } catch (const decode_error& e) {
     throw decode_error(std::string("malformed task: ") + e.what());
-  } catch (const std::bad_cast&) {
-    throw decode_error("malformed task: a field has the wrong type");
-  } catch (const msgpack::type_error&) {
+  } catch (const std::bad_cast&) {  // msgpack::type_error is one
     throw decode_error("malformed task: a field has the wrong type");
   }
 }
