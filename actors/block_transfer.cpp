@@ -91,6 +91,8 @@ bool fetch_once(caf::actor_system& sys, const caf::actor& peer, int32_t shuffle,
         auto& block = out[idx];
         block.found = fb.found;
         if (fb.found) {
+          if (block.bytes.empty())
+            block.bytes.reserve(static_cast<size_t>(fb.total));  // one allocation per block, not per chunk
           block.bytes += fb.bytes;
           if (static_cast<int64_t>(block.bytes.size()) < fb.total) {
             ask(idx, static_cast<int64_t>(block.bytes.size()));

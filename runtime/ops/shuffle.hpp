@@ -272,17 +272,54 @@ protected:
       append_rows(all, std::move(b));
     blocks.clear();
     // Not stable, as Spark's sortByKey is not: equal keys come in any order.
-    if (ascending_)
-      std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
-    else
-      std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return b.first < a.first; });
-    for (auto& row : all)
-      out.push(std::move(row));
+    if constexpr (std::is_same_v<K, std::string>) {
+      for (auto i : prefix_sorted_order(all))
+        out.push(std::move(all[i]));
+    } else {
+      if (ascending_)
+        std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
+      else
+        std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return b.first < a.first; });
+      for (auto& row : all)
+        out.push(std::move(row));
+    }
   }
 
 private:
+  /// The order of string keys, as Spark sorts them: by an 8-byte prefix held
+  /// in the array being sorted (cache-friendly, one integer compare), the
+  /// full strings only when prefixes tie.
+  std::vector<size_t> prefix_sorted_order(const std::vector<std::pair<K, V>>& rows) const {
+    struct entry {
+      uint64_t prefix;
+      size_t index;
+    };
+    std::vector<entry> keys(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& k = rows[i].first;
+      uint64_t p = 0;
+      for (size_t b = 0; b < 8; ++b)
+        p = (p << 8) | (b < k.size() ? static_cast<unsigned char>(k[b]) : 0u);
+      keys[i] = {p, i};
+    }
+    auto less = [&](const entry& a, const entry& b) {
+      if (a.prefix != b.prefix)
+        return a.prefix < b.prefix;
+      return rows[a.index].first < rows[b.index].first;  // also orders "ab" before "ab\0"
+    };
+    if (ascending_)
+      std::sort(keys.begin(), keys.end(), less);
+    else
+      std::sort(keys.begin(), keys.end(), [&](const entry& a, const entry& b) { return less(b, a); });
+    std::vector<size_t> order(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i)
+      order[i] = keys[i].index;
+    return order;
+  }
+
   bool ascending_;
 };
+
 
 /// Inner join: (k, (v, w)) for every v on the left and w on the right with key k.
 template <class K, class V, class W>
