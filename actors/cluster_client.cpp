@@ -52,6 +52,18 @@ master_connection connect_master(caf::actor_system& sys, const settings& s) {
   return connect_master(sys, s.master.host, s.master.port, std::chrono::milliseconds(s.register_timeout_ms));
 }
 
+int with_master(const settings& s, const std::function<int(caf::actor_system&, const caf::actor&)>& body) {
+  caf::actor_system_config cfg;
+  configure_system(cfg, s);
+  caf::actor_system sys{cfg};
+  auto master = connect_master(sys, s);
+  if (!master) {
+    std::cerr << "error: " << master.error << std::endl;
+    return 1;
+  }
+  return body(sys, master.handle);
+}
+
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
                             int32_t poll_ms) {
   caf::scoped_actor self{sys};
@@ -175,19 +187,14 @@ bool await_workers(caf::actor_system& sys, const std::string& host, uint16_t por
   return false;
 }
 
-int run_control(const std::string& command, const settings& s, const std::string& driver) {
-  caf::actor_system_config cfg;
-  configure_system(cfg, s);
-  caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s);
-  if (!master) {
-    std::cerr << "error: " << master.error << std::endl;
-    return 1;
-  }
+namespace {
+
+int control(caf::actor_system& sys, const caf::actor& master, const std::string& command, const settings& s,
+            const std::string& driver) {
   caf::scoped_actor self{sys};
   if (command == "status" && driver.empty()) {
     std::string error;
-    auto st = query_status(sys, master.handle, error);
+    auto st = query_status(sys, master, error);
     if (!st) {
       std::cerr << "error: the master did not answer: " << error << std::endl;
       return 1;
@@ -196,7 +203,7 @@ int run_control(const std::string& command, const settings& s, const std::string
     return 0;
   }
   if (command == "logs") {
-    auto logs = fetch_logs(sys, master.handle, driver);
+    auto logs = fetch_logs(sys, master, driver);
     if (!logs.found) {
       std::cerr << "error: " << logs.message << std::endl;
       return 1;
@@ -210,9 +217,9 @@ int run_control(const std::string& command, const settings& s, const std::string
   auto reply = [&](driver_status& r) { st = std::move(r); };
   auto fail = [&](caf::error& e) { err = sys.render(e); };
   if (command == "kill")
-    self->request(master.handle, 10s, kill_driver{driver}).receive(reply, fail);
+    self->request(master, 10s, kill_driver{driver}).receive(reply, fail);
   else
-    self->request(master.handle, 10s, request_driver_status{driver}).receive(reply, fail);
+    self->request(master, 10s, request_driver_status{driver}).receive(reply, fail);
   if (!err.empty()) {
     std::cerr << "error: the master did not answer: " << err << std::endl;
     return 1;
@@ -226,6 +233,14 @@ int run_control(const std::string& command, const settings& s, const std::string
   else
     print_driver(st);
   return 0;
+}
+
+} // namespace
+
+int run_control(const std::string& command, const settings& s, const std::string& driver) {
+  return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
+    return control(sys, master, command, s, driver);
+  });
 }
 
 } // namespace troupe

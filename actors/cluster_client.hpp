@@ -9,6 +9,7 @@
 #include <caf/fwd.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -32,6 +33,10 @@ master_connection connect_master(caf::actor_system& sys, const std::string& host
 
 /// Connects to the settings' master (--master) for register.timeout ms.
 master_connection connect_master(caf::actor_system& sys, const settings& s);
+
+/// Builds this process's actor system, connects to the settings' master and
+/// runs `body` with both; reports a master that does not answer (exit 1).
+int with_master(const settings& s, const std::function<int(caf::actor_system&, const caf::actor&)>& body);
 
 /// Polls a driver's state until it has finished; `found` false if the master forgot it.
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,

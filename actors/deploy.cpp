@@ -173,28 +173,14 @@ int run_local(const settings& s) {
 // -- against a cluster ----------------------------------------------------------------
 
 /// Client mode: the driver here, executors on the cluster's workers.
-int run_client(const settings& s, const std::string& host, uint16_t port) {
-  caf::actor_system_config cfg;
-  configure_system(cfg, s);
-  caf::actor_system sys{cfg};
-  auto master = connect_master(sys, host, port, std::chrono::milliseconds(s.register_timeout_ms));
-  if (!master) {
-    std::cerr << "error: " << master.error << std::endl;
-    return 1;
-  }
-  return run_driver_here(sys, s, master.handle);
+int run_client(const settings& s) {
+  return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
+    return run_driver_here(sys, s, master);
+  });
 }
 
 /// Cluster mode: hand the driver to the master; follow it with --wait.
-int run_cluster_submit(const settings& s) {
-  caf::actor_system_config cfg;
-  configure_system(cfg, s);
-  caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s);
-  if (!master) {
-    std::cerr << "error: " << master.error << std::endl;
-    return 1;
-  }
+int submit_to_cluster(caf::actor_system& sys, const caf::actor& master, const settings& s) {
   driver_description desc;
   desc.app = s.app;
   desc.args = s.app_args;
@@ -206,7 +192,7 @@ int run_cluster_submit(const settings& s) {
   caf::scoped_actor self{sys};
   driver_status st;
   std::string err;
-  self->request(master.handle, 10s, submit_driver{desc})
+  self->request(master, 10s, submit_driver{desc})
     .receive([&](driver_status& r) { st = std::move(r); }, [&](caf::error& e) { err = sys.render(e); });
   if (!err.empty()) {
     std::cerr << "error: the master did not accept the driver: " << err << std::endl;
@@ -218,7 +204,7 @@ int run_cluster_submit(const settings& s) {
   driver_status final_state;
   run_with_signals(
     [&] {
-      final_state = follow_driver(sys, master.handle, st.driver, s.heartbeat_interval_ms);
+      final_state = follow_driver(sys, master, st.driver, s.heartbeat_interval_ms);
       return 0;
     },
     [&](int sig) {
@@ -231,7 +217,7 @@ int run_cluster_submit(const settings& s) {
     std::cerr << "error: lost track of driver " << st.driver << ": " << final_state.message << std::endl;
     return 1;
   }
-  auto logs = fetch_logs(sys, master.handle, st.driver);
+  auto logs = fetch_logs(sys, master, st.driver);
   std::cout << logs.out << std::flush;
   std::cerr << logs.err;
   if (!logs.found)
@@ -242,6 +228,11 @@ int run_cluster_submit(const settings& s) {
   return final_state.state == driver_state::finished ? 0 : 1;
 }
 
+int run_cluster_submit(const settings& s) {
+  return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
+    return submit_to_cluster(sys, master, s);
+  });
+}
 // -- processes on loopback ----------------------------------------------------------
 
 /// A master and workers as child processes, stopped (by pid) when it goes.
@@ -342,7 +333,9 @@ int run_local_cluster(const settings& s) {
   settings client = s;
   if (client.executor_memory_mb > s.master.cluster_memory_mb)
     client.executor_memory_mb = s.master.cluster_memory_mb;
-  return run_client(client, "127.0.0.1", port);
+  client.master.host = "127.0.0.1";
+  client.master.port = port;
+  return run_client(client);
 }
 
 // -- node roles ---------------------------------------------------------------------
@@ -459,15 +452,9 @@ int run_driver_node(const settings& s) {
     std::cerr << "error: unknown application '" << s.app << "'" << std::endl;
     return 2;
   }
-  caf::actor_system_config cfg;
-  configure_system(cfg, s);
-  caf::actor_system sys{cfg};
-  auto master = connect_master(sys, s);
-  if (!master) {
-    std::cerr << "error: " << master.error << std::endl;
-    return 1;
-  }
-  return run_driver_here(sys, s, master.handle, s.driver_id);
+  return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
+    return run_driver_here(sys, s, master, s.driver_id);
+  });
 }
 
 } // namespace
@@ -494,7 +481,7 @@ int run_submit(const settings& s) {
     case master_kind::local_cluster:
       return run_local_cluster(s);
     case master_kind::remote:
-      return s.deploy_mode == "cluster" ? run_cluster_submit(s) : run_client(s, s.master.host, s.master.port);
+      return s.deploy_mode == "cluster" ? run_cluster_submit(s) : run_client(s);
   }
   return 2;
 }

@@ -53,14 +53,22 @@ std::optional<task_attempt> task_set::launch_next(const executor_id& exec, task_
   return attempt;
 }
 
-bool task_set::on_succeeded(task_id id) {
+std::optional<task_attempt> task_set::end_attempt(task_id id, task_state state) {
   auto i = running_.find(id);
   if (i == running_.end())
-    return false;
+    return std::nullopt;
   auto attempt = i->second;
   running_.erase(i);
-  attempt.state = task_state::succeeded;
+  attempt.state = state;
   ended_[id] = attempt;
+  return attempt;
+}
+
+bool task_set::on_succeeded(task_id id) {
+  auto ended = end_attempt(id, task_state::succeeded);
+  if (!ended)
+    return false;
+  auto& attempt = *ended;
   // After an abort nothing of this set counts any more.
   if (aborted_)
     return false;
@@ -69,13 +77,10 @@ bool task_set::on_succeeded(task_id id) {
 
 failure_decision task_set::on_failed(task_id id, const std::string& error) {
   failure_decision decision;
-  auto i = running_.find(id);
-  if (i == running_.end())
+  auto ended = end_attempt(id, task_state::failed);
+  if (!ended)
     return decision;
-  auto attempt = i->second;
-  running_.erase(i);
-  attempt.state = task_state::failed;
-  ended_[id] = attempt;
+  auto& attempt = *ended;
   // The abort is reported once: failures of attempts still running at that
   // moment must not fail the job a second time.
   if (aborted_)
@@ -94,15 +99,9 @@ failure_decision task_set::on_failed(task_id id, const std::string& error) {
 }
 
 void task_set::on_lost(task_id id) {
-  auto i = running_.find(id);
-  if (i == running_.end())
-    return;
-  auto attempt = i->second;
-  running_.erase(i);
-  attempt.state = task_state::lost;
-  ended_[id] = attempt;
-  if (!aborted_ && succeeded_.count(attempt.partition) == 0)
-    make_pending(attempt.partition);
+  auto ended = end_attempt(id, task_state::lost);
+  if (ended && !aborted_ && succeeded_.count(ended->partition) == 0)
+    make_pending(ended->partition);
 }
 
 std::vector<task_id> task_set::on_executor_lost(const executor_id& exec) {

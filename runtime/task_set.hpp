@@ -83,6 +83,8 @@ public:
 
 private:
   void make_pending(int32_t partition);
+  /// Moves a running attempt to the ended ones with `state`; nullopt if it was not running.
+  std::optional<task_attempt> end_attempt(task_id id, task_state state);
 
   stage_id stage_;
   int32_t max_failures_;
