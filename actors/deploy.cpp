@@ -39,20 +39,6 @@ std::string this_host() {
   return host;
 }
 
-app_description describe_app(const settings& s, const std::string& driver_id) {
-  app_description d;
-  d.name = s.app;
-  d.args = s.app_args;
-  d.conf = s.conf;
-  d.cores_max = s.total_executor_cores;
-  d.executor_cores = s.executor_cores;
-  d.executor_memory_mb = s.executor_memory_mb;
-  d.submit_host = this_host();
-  d.driver_host = s.host;
-  d.driver = driver_id;
-  return d;
-}
-
 int32_t default_cores(const settings& s) {
   return s.cores > 0 ? s.cores : std::max(1, static_cast<int32_t>(std::thread::hardware_concurrency()));
 }
@@ -113,16 +99,10 @@ caf::error await_down(caf::actor_system& sys, const caf::actor& actor) {
 
 /// Spawns the driver in this process and waits for it; returns the exit status.
 int run_driver_here(caf::actor_system& sys, const settings& s, caf::actor master, const std::string& driver_id = {}) {
-  driver_options d;
-  d.desc = describe_app(s, driver_id);
+  auto d = driver_options_from(s, driver_id);
   d.master = std::move(master);
-  d.ctx = {s.default_parallelism, s.split_size_bytes};
-  d.max_failures = s.task_max_failures;
-  d.extra_tasks = s.extra_tasks_per_executor;
-  d.executor_timeout_ms = s.worker_timeout_ms;
-  d.outcome = std::make_shared<driver_outcome>();
   auto driver = spawn_driver(sys, d);
-  int code = run_with_signals(
+  run_with_signals(
     [&] {
       await_down(sys, driver);
       return 0;
@@ -134,7 +114,6 @@ int run_driver_here(caf::actor_system& sys, const settings& s, caf::actor master
       caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
     },
     3s);
-  (void)code;
   std::lock_guard<std::mutex> guard{d.outcome->mtx};
   if (!d.outcome->error.empty())
     std::cerr << "error: " << d.outcome->error << std::endl;
@@ -159,6 +138,7 @@ int run_local(const settings& s) {
   w.work_dir = work.string();
   w.heartbeat_interval_ms = s.heartbeat_interval_ms;
   w.executor_isolation = "thread";
+  w.base = s;
   w.master = master;
   auto worker = spawn_worker(sys, w);
   int code = run_driver_here(sys, s, master);
@@ -372,7 +352,7 @@ worker_options worker_from(const settings& s) {
   w.heartbeat_interval_ms = s.heartbeat_interval_ms;
   w.executor_isolation = s.executor_isolation;
   w.driver_isolation = s.driver_isolation;
-  w.child_args = to_conf_args(s);
+  w.base = s;
   w.register_timeout_ms = s.register_timeout_ms;
   return w;
 }
@@ -419,16 +399,12 @@ int run_executor_node(const settings& s) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  executor_options e;
+  auto e = executor_options_from(s);
   e.app = s.app_id;
   e.id = s.executor_id;
-  e.host = s.host;
   e.cores = default_cores(s);
-  e.memory_mb = s.memory_mb > 0 ? s.memory_mb : s.executor_memory_mb;
-  e.shuffle_memory_fraction = s.shuffle_memory_fraction;
-  e.fetch_chunk_kb = s.shuffle_fetch_chunk_kb;
-  e.max_fetches = s.shuffle_max_fetches;
-  e.heartbeat_interval_ms = s.heartbeat_interval_ms;
+  if (s.memory_mb > 0)
+    e.memory_mb = s.memory_mb;
   e.dir = std::filesystem::absolute(s.work_dir).string();
   e.driver_host = driver->host;
   e.driver_port = driver->port;

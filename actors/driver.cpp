@@ -12,6 +12,7 @@
 #include <deque>
 #include <future>
 #include <thread>
+#include <unistd.h>
 
 namespace troupe {
 
@@ -224,6 +225,27 @@ void start_app(self_ptr self) {
 }
 
 } // namespace
+
+driver_options driver_options_from(const settings& s, const driver_id& id) {
+  driver_options d;
+  d.desc.name = s.app;
+  d.desc.args = s.app_args;
+  d.desc.conf = s.conf;
+  d.desc.cores_max = s.total_executor_cores;
+  d.desc.executor_cores = s.executor_cores;
+  d.desc.executor_memory_mb = s.executor_memory_mb;
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  d.desc.submit_host = host;
+  d.desc.driver_host = s.host;
+  d.desc.driver = id;
+  d.ctx = {s.default_parallelism, s.split_size_bytes};
+  d.max_failures = s.task_max_failures;
+  d.extra_tasks = s.extra_tasks_per_executor;
+  d.executor_timeout_ms = s.worker_timeout_ms;
+  d.outcome = std::make_shared<driver_outcome>();
+  return d;
+}
 
 caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
   return sys.spawn([opts](self_ptr self) -> caf::behavior {

@@ -5,6 +5,7 @@
 
 #include "actors/protocol.hpp"
 #include "runtime/dataset.hpp"
+#include "runtime/settings.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -33,6 +34,11 @@ struct driver_options {
   int32_t executor_timeout_ms = 5000;  ///< an executor silent this long is lost
   std::shared_ptr<driver_outcome> outcome;
 };
+
+/// A driver for the settings' application (s.app, s.app_args, its executors'
+/// size and conf, its scheduling knobs), reachable at s.host; `id` names a
+/// cluster-mode driver ("" in client mode). The caller sets the master.
+driver_options driver_options_from(const settings& s, const driver_id& id);
 
 /// Spawns a driver; it quits when the application's code returns.
 caf::actor spawn_driver(caf::actor_system& sys, driver_options opts);

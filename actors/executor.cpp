@@ -101,6 +101,17 @@ caf::behavior running(self_ptr self) {
 
 } // namespace
 
+executor_options executor_options_from(const settings& s) {
+  executor_options e;
+  e.host = s.host;
+  e.memory_mb = s.executor_memory_mb;
+  e.shuffle_memory_fraction = s.shuffle_memory_fraction;
+  e.fetch_chunk_kb = s.shuffle_fetch_chunk_kb;
+  e.max_fetches = s.shuffle_max_fetches;
+  e.heartbeat_interval_ms = s.heartbeat_interval_ms;
+  return e;
+}
+
 caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
   return sys.spawn([opts](self_ptr self) -> caf::behavior {
     auto& st = self->state;

@@ -3,6 +3,8 @@
 // CAF's scheduler threads), keeps map outputs in its block store and serves
 // them to reducers in other processes.
 
+#include "runtime/settings.hpp"
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
@@ -27,6 +29,10 @@ struct executor_options {
   uint16_t driver_port = 0;
   caf::actor owner;                ///< the worker that launched it in its process (may be null)
 };
+
+/// The settings' part of an executor's options (host, shuffle knobs,
+/// heartbeat); the launch fills in ids, cores, memory, folder and driver.
+executor_options executor_options_from(const settings& s);
 
 /// Spawns an executor: it connects to its driver, registers, and quits when
 /// the driver or its owner goes. Its exit reason is non-normal when it could

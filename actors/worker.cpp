@@ -140,13 +140,17 @@ void launch_executor_here(self_ptr self, launch_executor& l) {
     return;
   }
   if (st.opts.executor_isolation == "thread") {
-    executor_options eo;
+    // The settings a child process would get: the worker's, then the app's conf.
+    auto es = st.opts.base;
+    for (auto& [k, v] : l.desc.conf)
+      if (auto err = apply_conf(es, k, v); !err.empty())
+        log::worker()->warn("executor app={} exec={}: {}", l.app, l.exec, err);
+    es.host = st.opts.host;
+    auto eo = executor_options_from(es);
     eo.app = l.app;
     eo.id = l.exec;
-    eo.host = st.opts.host;
     eo.cores = l.cores;
     eo.memory_mb = l.memory_mb;
-    eo.heartbeat_interval_ms = st.opts.heartbeat_interval_ms;
     eo.dir = c.dir;
     eo.driver_host = l.desc.driver_host;
     eo.driver_port = l.desc.driver_port;
@@ -158,7 +162,8 @@ void launch_executor_here(self_ptr self, launch_executor& l) {
                                   "--executor-id", l.exec, "--host", st.opts.host, "--cores", std::to_string(l.cores),
                                   "--memory", std::to_string(l.memory_mb) + "m", "--work-dir", c.dir,
                                   "--driver-url", "troupe://" + l.desc.driver_host + ":" + std::to_string(l.desc.driver_port)};
-    argv.insert(argv.end(), st.opts.child_args.begin(), st.opts.child_args.end());
+    auto child_args = to_conf_args(st.opts.base);
+    argv.insert(argv.end(), child_args.begin(), child_args.end());
     for (auto& [k, v] : l.desc.conf) {
       argv.push_back("--conf");
       argv.push_back(k + "=" + v);
@@ -189,20 +194,24 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     // One thread's stdout cannot be told apart from the process's: leave a
     // marker so that `troupe logs` says where the output went.
     std::ofstream(c.dir + "/in-worker-process") << "driver output goes to the worker's stdout\n";
-    driver_options d;
-    d.desc.name = l.desc.app;
-    d.desc.args = l.desc.args;
+    // The settings a driver process would get: the worker's, then the submitter's conf.
+    auto ds = st.opts.base;
+    if (auto err = apply_conf_args(ds, l.desc.conf_args); !err.empty())
+      log::worker()->warn("driver id={}: {}", l.driver, err);
+    ds.host = st.opts.host;
+    ds.app = l.desc.app;
+    ds.app_args = l.desc.args;
+    auto d = driver_options_from(ds, l.driver);
     d.desc.submit_host = l.desc.submit_host;
-    d.desc.driver_host = st.opts.host;
-    d.desc.driver = l.driver;
     d.master = st.master;
-    d.outcome = c.outcome = std::make_shared<driver_outcome>();
+    c.outcome = d.outcome;
     c.handle = spawn_driver(self->system(), d);
     self->monitor(c.handle);
   } else {
     std::vector<std::string> argv{self_executable(), "node", "--role", "driver", "--master", l.master_url,
                                   "--driver-id", l.driver, "--host", st.opts.host};
-    argv.insert(argv.end(), st.opts.child_args.begin(), st.opts.child_args.end());
+    auto child_args = to_conf_args(st.opts.base);
+    argv.insert(argv.end(), child_args.begin(), child_args.end());
     argv.insert(argv.end(), l.desc.conf_args.begin(), l.desc.conf_args.end());
     argv.push_back(l.desc.app);
     argv.insert(argv.end(), l.desc.args.begin(), l.desc.args.end());

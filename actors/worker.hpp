@@ -4,6 +4,8 @@
 // asks for, as child processes or in its own process, reporting every state
 // change.
 
+#include "runtime/settings.hpp"
+
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
@@ -25,7 +27,8 @@ struct worker_options {
   int32_t heartbeat_interval_ms = 500;
   std::string executor_isolation = "process";  ///< process | thread
   std::string driver_isolation = "process";    ///< process | thread
-  std::vector<std::string> child_args;         ///< --conf/--log-level args for child processes
+  settings base;                               ///< the worker's own settings, which executors and
+                                               ///< drivers it starts inherit (then their app's conf)
   caf::actor master;                           ///< the master, when it lives in this process
   std::string master_host;                     ///< else where to reach it
   uint16_t master_port = 0;

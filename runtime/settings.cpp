@@ -374,4 +374,18 @@ std::vector<std::string> to_conf_args(const settings& s) {
   return args;
 }
 
+std::string apply_conf_args(settings& s, const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != "--conf" || i + 1 == args.size())
+      return "expected --conf key=value, got '" + args[i] + "'";
+    const auto& kv = args[++i];
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return "--conf expects key=value, got '" + kv + "'";
+    if (auto err = apply_conf(s, kv.substr(0, eq), kv.substr(eq + 1)); !err.empty())
+      return err;
+  }
+  return {};
+}
+
 } // namespace troupe

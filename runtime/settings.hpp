@@ -106,6 +106,10 @@ const std::vector<conf_key_info>& conf_keys();
 /// that differs from its default, and log.level always.
 std::vector<std::string> to_conf_args(const settings& s);
 
+/// Applies arguments as to_conf_args writes them ("--conf", "key=value", ...)
+/// to `s`. Returns an empty string on success, else what was wrong.
+std::string apply_conf_args(settings& s, const std::vector<std::string>& args);
+
 /// The outcome of parsing a whole command line.
 struct command_line {
   std::string command;      ///< submit | node | simulate | status | kill | logs | apps | help

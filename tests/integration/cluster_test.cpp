@@ -547,6 +547,22 @@ BOOST_AUTO_TEST_CASE(a_driver_in_a_worker_thread_writes_to_the_worker_and_logs_s
   BOOST_TEST(contains(logs.err, "driver.isolation=thread"), describe(logs));
 }
 
+BOOST_AUTO_TEST_CASE(a_driver_in_a_worker_thread_applies_the_submitters_settings) {
+  // 1 GiB worker: a 256m driver leaves room only if the driver also asks for
+  // 256m executors, as the submitter said (a driver process gets that through
+  // its --conf; a colocated one must apply the same settings).
+  cluster t{{}, "troupe-itest-thread-driver-conf"};
+  t.add_worker(2, "1g", {"driver.isolation=thread", "executor.isolation=thread"});
+  BOOST_TEST_REQUIRE(t.await_alive(1).alive_workers() == 1);
+  auto r = troupe_cmd({"submit", "--master", t.url(), "--deploy-mode", "cluster", "--wait", "--driver-memory", "256m",
+                       "--executor-memory", "256m", "pi", "10000"},
+                      30s);
+  BOOST_TEST(r.exit_code == 0, describe(r));
+  BOOST_TEST(!r.timed_out, describe(r));
+  auto st = cluster_status(t.url());
+  BOOST_TEST(contains(st.text, "FINISHED"), st.text);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_driver_id_is_exit_1) {
   const std::string unknown = "driver-19700101000000-9999";
   for (const std::string cmd : {"status", "kill", "logs"}) {

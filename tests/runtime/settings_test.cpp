@@ -231,6 +231,23 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   BOOST_TEST(to_conf_args(cl.opts) == args);
 }
 
+BOOST_AUTO_TEST_CASE(conf_args_apply_back_onto_settings) {
+  settings changed;
+  changed.shuffle_max_fetches = 7;
+  changed.executor_memory_mb = 256;
+  changed.spread_out = false;
+  settings s;
+  BOOST_TEST(apply_conf_args(s, to_conf_args(changed)).empty());
+  BOOST_TEST(s.shuffle_max_fetches == 7);
+  BOOST_TEST(s.executor_memory_mb == 256);
+  BOOST_TEST(!s.spread_out);
+  BOOST_TEST(to_conf_args(s) == to_conf_args(changed));
+  BOOST_TEST(apply_conf_args(s, {"--conf"}).find("--conf") != std::string::npos);
+  BOOST_TEST(apply_conf_args(s, {"--conf", "novalue"}).find("novalue") != std::string::npos);
+  BOOST_TEST(apply_conf_args(s, {"--conf", "no.such.key=1"}).find("no.such.key") != std::string::npos);
+  BOOST_TEST(apply_conf_args(s, {"-x"}).find("-x") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(internal_roles_need_their_ids) {
   auto parse = [](std::vector<const char*> argv) {
     argv.insert(argv.begin(), "troupe");
