@@ -33,12 +33,6 @@ using namespace std::chrono_literals;
 
 // -- shared set-up ---------------------------------------------------------------
 
-std::string this_host() {
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
-
 int32_t default_cores(const settings& s) {
   return s.cores > 0 ? s.cores : std::max(1, static_cast<int32_t>(std::thread::hardware_concurrency()));
 }
@@ -166,7 +160,7 @@ int submit_to_cluster(caf::actor_system& sys, const caf::actor& master, const se
   desc.args = s.app_args;
   desc.conf_args = to_conf_args(s);
   desc.supervise = s.supervise;
-  desc.submit_host = this_host();
+  desc.submit_host = host_name();
   desc.cores = s.driver_cores;
   desc.memory_mb = s.driver_memory_mb;
   caf::scoped_actor self{sys};

@@ -3,6 +3,7 @@
 #include "runtime/app_registry.hpp"
 #include "runtime/dag_scheduler.hpp"
 #include "runtime/log.hpp"
+#include "runtime/process.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -110,13 +111,18 @@ struct driver_state {
   bool stopping = false;
   bool dispatch_queued = false;
 
+  /// Fails queued, running and future actions of the application with `reason`.
+  void fail_pending(const std::string& reason) {
+    if (bridge)
+      bridge->stop(reason);
+    for (auto& [id, t] : tickets)
+      t->done.set_value({id, false, reason, {}});
+    tickets.clear();
+  }
+
   ~driver_state() {
     // Fail what the application thread waits for before joining it.
-    if (bridge)
-      bridge->stop("driver stopped");
-    for (auto& [id, t] : tickets)
-      t->done.set_value({id, false, "driver stopped", {}});
-    tickets.clear();
+    fail_pending("driver stopped");
     if (app_thread.joinable())
       app_thread.join();
   }
@@ -167,10 +173,7 @@ void finish(self_ptr self, int code, const std::string& error) {
     st.opts.outcome->exit_code = code;
     st.opts.outcome->error = error;
   }
-  st.bridge->stop(error.empty() ? "application finished" : error);
-  for (auto& [id, t] : st.tickets)
-    t->done.set_value({id, false, error.empty() ? "application finished" : error, {}});
-  st.tickets.clear();
+  st.fail_pending(error.empty() ? "application finished" : error);
   if (!st.app.empty())
     self->send(st.opts.master, unregister_application{st.app, code == 0 ? app_state::finished : app_state::failed});
   for (auto& [id, e] : st.executors)
@@ -234,9 +237,7 @@ driver_options driver_options_from(const settings& s, const driver_id& id) {
   d.desc.cores_max = s.total_executor_cores;
   d.desc.executor_cores = s.executor_cores;
   d.desc.executor_memory_mb = s.executor_memory_mb;
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  d.desc.submit_host = host;
+  d.desc.submit_host = host_name();
   d.desc.driver_host = s.host;
   d.desc.driver = id;
   d.ctx = {s.default_parallelism, s.split_size_bytes};

@@ -154,6 +154,15 @@ cluster_status snapshot(self_ptr self) {
   return out;
 }
 
+/// The answer about a driver the master does not know.
+driver_status unknown_driver(const driver_id& id) {
+  driver_status st;
+  st.driver = id;
+  st.state = driver_state::failed;
+  st.message = "no such driver";
+  return st;
+}
+
 /// The free cores and memory of alive workers; `ws` gets the matching workers.
 std::vector<worker_offer> free_resources(master_state& st, std::vector<worker_info*>& ws) {
   std::vector<worker_offer> offers;
@@ -339,14 +348,14 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       [=](const request_driver_status& r) -> driver_status {
         auto it = self->state.drivers.find(r.driver);
         if (it == self->state.drivers.end())
-          return driver_status{false, r.driver, {}, driver_state::failed, {}, {}, 0, 0, false, "no such driver"};
+          return unknown_driver(r.driver);
         return it->second.status;
       },
       [=](const kill_driver& k) -> driver_status {
         auto& st = self->state;
         auto it = st.drivers.find(k.driver);
         if (it == st.drivers.end())
-          return driver_status{false, k.driver, {}, driver_state::failed, {}, {}, 0, 0, false, "no such driver"};
+          return unknown_driver(k.driver);
         auto& d = it->second;
         if (is_finished(d.status.state))
           return d.status;

@@ -235,12 +235,12 @@ void stop_child(self_ptr self, child& c) {
     self->send_exit(c.handle, caf::exit_reason::user_shutdown);
 }
 
-/// Stops every executor and driver without reporting them: the master that
-/// knew them is gone or has written them off already.
-void forget_children(self_ptr self, const std::string& why) {
+/// Stops every executor and driver without reporting them (the master that
+/// knew them is gone, has written them off, or was told already).
+void forget_children(self_ptr self, const std::string& why, spdlog::level::level_enum level = spdlog::level::warn) {
   auto& st = self->state;
   if (!st.children.empty())
-    log::worker()->warn("stopping {} executors and drivers: {}", st.children.size(), why);
+    log::worker()->log(level, "stopping {} executors and drivers: {}", st.children.size(), why);
   for (auto& c : st.children) {
     if (c.pid > 0)
       stop_process(c.pid, std::chrono::seconds(3));
@@ -353,19 +353,13 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
       },
       [=](stop_atom) {
         auto& st = self->state;
-        log::worker()->info("stopping: {} executors and drivers", st.children.size());
         for (auto& c : st.children) {
-          c.killed = true;
-          if (c.pid > 0)
-            stop_process(c.pid, std::chrono::seconds(3));
-          else if (c.handle)
-            self->send_exit(c.handle, caf::exit_reason::user_shutdown);
           if (c.is_driver)
             report_driver(self, c, driver_state::killed, "its worker stopped");
           else
             report_executor(self, c, executor_state::killed, "its worker stopped");
         }
-        st.children.clear();
+        forget_children(self, "the worker is stopping", spdlog::level::info);
         if (st.master)
           self->send(st.master, worker_stopping{st.opts.id});
         self->quit();

@@ -60,7 +60,7 @@ public:
   }
   std::vector<std::string> run_job(job_request req) { return runner_->run_job(std::move(req)); }
 
-  /// Gives a node its id and partition count, and wires a shuffle into it.
+  /// Gives a new node its id and partition count.
   template <class N>
   std::shared_ptr<N> add(std::shared_ptr<N> n, int32_t partitions) {
     n->id = next_node_id();

@@ -97,14 +97,6 @@ pid_t start_process(const std::vector<std::string>& argv, const std::string& std
   return pid;
 }
 
-std::optional<child_exit> reap_any() {
-  int status = 0;
-  pid_t pid = ::waitpid(-1, &status, WNOHANG);
-  if (pid <= 0)
-    return std::nullopt;
-  return from_status(pid, status);
-}
-
 std::optional<child_exit> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
@@ -128,6 +120,12 @@ child_exit stop_process(pid_t pid, std::chrono::milliseconds grace) {
   if (auto e = wait_for(pid, std::chrono::seconds(10)))
     return *e;
   return child_exit{pid, 0, SIGKILL, true};
+}
+
+std::string host_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return host;
 }
 
 std::string self_executable() {

@@ -29,14 +29,14 @@ struct child_exit {
 pid_t start_process(const std::vector<std::string>& argv, const std::string& stdout_path = {},
                     const std::string& stderr_path = {}, const std::string& cwd = {});
 
-/// A child that has ended, without blocking; nullopt when none has.
-std::optional<child_exit> reap_any();
-
 /// Waits up to `timeout` for `pid` to end; nullopt if it has not.
 std::optional<child_exit> wait_for(pid_t pid, std::chrono::milliseconds timeout);
 
 /// SIGTERM, then SIGKILL after `grace` if it is still there; reaps it.
 child_exit stop_process(pid_t pid, std::chrono::milliseconds grace);
+
+/// This machine's host name.
+std::string host_name();
 
 /// The path of the running executable (/proc/self/exe).
 std::string self_executable();
