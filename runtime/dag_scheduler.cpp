@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace troupe {
 
 namespace {
@@ -13,7 +15,9 @@ constexpr int32_t max_fetch_failures = 8;
 constexpr double short_task_us = 1000;
 } // namespace
 
-dag_scheduler::dag_scheduler(int32_t max_failures) : max_failures_(std::max(max_failures, 1)) {}
+dag_scheduler::dag_scheduler(int32_t max_failures, scheduler_clock now)
+    : max_failures_(std::max(max_failures, 1)),
+      now_(now ? std::move(now) : scheduler_clock{&std::chrono::steady_clock::now}) {}
 
 // -- executors ---------------------------------------------------------------------
 
@@ -236,7 +240,7 @@ std::vector<task_launch> dag_scheduler::schedule() {
           continue;
         ++next_task_;
         ++ex.running;
-        task_owner_[att->id] = {sid, eid, std::chrono::steady_clock::now()};
+        task_owner_[att->id] = {sid, eid, now_()};
         out.push_back({att->id, eid, sid, att->partition, att->attempt,
                        encode_task(spec_for(st, att->partition, att->attempt))});
         progress = true;
@@ -255,7 +259,7 @@ void dag_scheduler::stage_finished(stage_id s) {
     activate(s);
 }
 
-void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<int64_t> map_sizes,
+void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<int64_t> /*map_sizes*/,
                                    std::vector<std::pair<node_id, int32_t>> cached) {
   auto owner = task_owner_.find(id);
   if (owner == task_owner_.end())
@@ -263,7 +267,7 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
   auto [sid, exec, launched] = owner->second;
   task_owner_.erase(owner);
   release_core(exec);
-  auto took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - launched).count();
+  auto took = std::chrono::duration<double, std::micro>(now_() - launched).count();
   avg_task_us_ = avg_task_us_ == 0 ? took : 0.9 * avg_task_us_ + 0.1 * took;
   if (executors_.count(exec) != 0)
     for (auto [n, p] : cached)
@@ -287,7 +291,6 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
     if (!slot)
       ++available_[st.shuffle->id];
     slot = exec;
-    (void)map_sizes;
   } else {
     auto jid = *st.jobs.begin();
     auto& job = jobs_.at(jid);
@@ -317,7 +320,8 @@ void dag_scheduler::task_failed(task_id id, const std::string& error, std::optio
   auto owner = task_owner_.find(id);
   if (owner == task_owner_.end())
     return;
-  auto [sid, exec, launched] = owner->second;
+  auto sid = owner->second.stage;
+  auto exec = owner->second.executor;
   task_owner_.erase(owner);
   release_core(exec);
   auto ts = active_.find(sid);

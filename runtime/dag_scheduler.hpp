@@ -8,7 +8,7 @@
 #include "runtime/task_set.hpp"
 
 #include <chrono>
-#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,10 +43,14 @@ struct fetch_failure_info {
   executor_id executor;
 };
 
+/// Where a dag_scheduler reads the time: task launch and run times feed the
+/// adaptive executor queue. Tests pass a fake one; the default is steady_clock.
+using scheduler_clock = std::function<std::chrono::steady_clock::time_point()>;
+
 /// Jobs, stages, map outputs and executors of one application.
 class dag_scheduler {
 public:
-  explicit dag_scheduler(int32_t max_failures);
+  explicit dag_scheduler(int32_t max_failures, scheduler_clock now = &std::chrono::steady_clock::now);
 
   // -- executors ------------------------------------------------------------------
   /// An executor with `cores` cores that may hold `extra` tasks more than
@@ -68,8 +72,9 @@ public:
   job_id submit_job(job_request req);
   /// Pending tasks assigned to free cores, oldest stage first.
   std::vector<task_launch> schedule();
-  /// A result (result task) or per-reducer sizes (map task); `cached` lists
-  /// the (node, partition) blocks the task cached on its executor.
+  /// A result (result task) or per-reducer sizes (map task; not used for
+  /// scheduling yet); `cached` lists the (node, partition) blocks the task
+  /// cached on its executor.
   void task_succeeded(task_id id, std::string result, std::vector<int64_t> map_sizes,
                       std::vector<std::pair<node_id, int32_t>> cached = {});
   void task_failed(task_id id, const std::string& error, std::optional<fetch_failure_info> fetch = {});
@@ -122,6 +127,7 @@ private:
   void release_core(const executor_id& e);
 
   int32_t max_failures_;
+  scheduler_clock now_;
   std::map<executor_id, executor_info> executors_;
   std::map<stage_id, stage_info> stages_;
   std::map<shuffle_id, stage_id> shuffle_stage_;

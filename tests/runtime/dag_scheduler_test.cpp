@@ -1,9 +1,11 @@
 // The driver's scheduling policy, driven directly: stages, slots, failures,
 // lost executors. Tasks are "run" by run_task on a fake executor's store.
-#include "tests/runtime/inline_runner.hpp"
+#include "tests/support/inline_runner.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -51,6 +53,15 @@ std::vector<stage_id> drive(dag_scheduler& sched, std::map<executor_id, std::uni
   BOOST_FAIL("job did not end");
   return stages;
 }
+
+/// A clock that moves only when told to: a task takes as long as the test says.
+struct fake_clock {
+  std::chrono::steady_clock::time_point t{};
+  scheduler_clock fn() {
+    return [this] { return t; };
+  }
+  void advance(std::chrono::microseconds d) { t += d; }
+};
 
 struct stores_fixture {
   std::string app = "dag-test-" + std::to_string(::getpid());
@@ -100,7 +111,8 @@ BOOST_AUTO_TEST_CASE(tasks_spread_over_executors_and_respect_slots) {
   testing::inline_runner planner{1, 1};
   context ctx{planner, {}};
   auto ds = ctx.range(0, 40, 1, 20);
-  dag_scheduler sched(4);
+  fake_clock clock;
+  dag_scheduler sched(4, clock.fn());
   stores_fixture f;
   f.add(sched, "a", 2, 1);
   f.add(sched, "b", 1, 0);
@@ -112,9 +124,11 @@ BOOST_AUTO_TEST_CASE(tasks_spread_over_executors_and_respect_slots) {
   BOOST_TEST(per_exec["a"] == 3);  // 2 cores + 1 queued
   BOOST_TEST(per_exec["b"] == 1);
   BOOST_TEST(sched.schedule().empty());  // every slot taken
+  clock.advance(std::chrono::microseconds(50));
   sched.task_succeeded(launches.front().id, encode(int64_t{2}), {});
-  // That task took microseconds, so the queues deepen; the schedule fills
-  // every executor exactly up to its slots, no further.
+  BOOST_TEST(sched.average_task_us() == 50.0);
+  // That task took 50 us, so the queues deepen; the schedule fills every
+  // executor exactly up to its slots, no further.
   auto more = sched.schedule();
   for (auto& t : more)
     ++per_exec[t.executor];
@@ -130,18 +144,43 @@ BOOST_AUTO_TEST_CASE(short_tasks_deepen_the_queue) {
   testing::inline_runner planner{1, 1};
   context ctx{planner, {}};
   auto ds = ctx.range(0, 1000, 1, 1000);
-  dag_scheduler sched(4);
+  fake_clock clock;
+  dag_scheduler sched(4, clock.fn());
   stores_fixture f;
   f.add(sched, "0", 2, 1);
   BOOST_TEST(sched.slots("0") == 3);  // nothing measured yet: cores + configured queue
   sched.submit_job({ds.plan(), std::make_shared<ops::count_op<int64_t>>(), {}, "count"});
-  for (auto& t : sched.schedule())
-    sched.task_succeeded(t.id, encode(int64_t{1}), {});  // answered at once: microseconds
-  BOOST_TEST(sched.average_task_us() > 0);
-  BOOST_TEST(sched.average_task_us() < 1000);
+  auto first = sched.schedule();
+  BOOST_TEST(first.size() == 3u);
+  clock.advance(std::chrono::microseconds(100));
+  for (auto& t : first)
+    sched.task_succeeded(t.id, encode(int64_t{1}), {});  // each took 100 us
+  BOOST_TEST(std::abs(sched.average_task_us() - 100.0) < 1e-9, sched.average_task_us());
   BOOST_TEST(sched.slots("0") == 2 + 8);  // 4 queued per core
-  BOOST_TEST(sched.schedule().size() == 10u);
+  auto second = sched.schedule();
+  BOOST_TEST(second.size() == 10u);
   BOOST_TEST(sched.slots("nobody") == 0);
+
+  // Tasks of 5 ms: the average climbs past 1 ms and the queue is back to
+  // what was configured.
+  clock.advance(std::chrono::milliseconds(5));
+  for (auto& t : second)
+    sched.task_succeeded(t.id, encode(int64_t{1}), {});
+  BOOST_TEST(sched.average_task_us() > 1000.0, sched.average_task_us());
+  BOOST_TEST(sched.slots("0") == 3);
+
+  // Long tasks from the start never deepen it.
+  fake_clock slow_clock;
+  dag_scheduler slow(4, slow_clock.fn());
+  slow.add_executor("0", 2, 1);  // no tasks run here: no store needed
+  slow.submit_job({ds.plan(), std::make_shared<ops::count_op<int64_t>>(), {}, "count"});
+  auto launched = slow.schedule();
+  BOOST_TEST(launched.size() == 3u);
+  slow_clock.advance(std::chrono::milliseconds(2));
+  for (auto& t : launched)
+    slow.task_succeeded(t.id, encode(int64_t{1}), {});
+  BOOST_TEST(std::abs(slow.average_task_us() - 2000.0) < 1e-9, slow.average_task_us());
+  BOOST_TEST(slow.slots("0") == 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_lost_executor_gives_its_tasks_to_another) {
