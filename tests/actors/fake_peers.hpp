@@ -13,14 +13,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -137,8 +130,6 @@ inline cluster_status cluster_state(caf::scoped_actor& self, const caf::actor& m
 
 inline std::string state_name(executor_state s) { return std::string{to_string(s)}; }
 
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// A job runner for building plans only: the tests encode tasks by hand.
 class plan_only_runner final : public job_runner {
 public:
@@ -190,40 +181,5 @@ inline caf::actor connect_as_executor(actor_fixture& fx, caf::scoped_actor& self
   self->send(*driver, register_executor{exec, "127.0.0.1", 0, cores, caf::actor{self}});
   return *driver;
 }
-
-/// Runs `body` in a forked child (with an actor system of its own) and
-/// returns its exit status, or nullopt when it had not ended after `limit`
-/// (then it is killed). For scenarios that may hang an actor system for
-/// good: a hang must fail the test, not freeze the test binary. The child
-/// ends with _exit, skipping destructors that could wait forever.
-inline std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  BOOST_REQUIRE_MESSAGE(pid >= 0, "fork failed");
-  if (pid == 0) {
-    int code = 99;
-    try {
-      code = body();
-    } catch (...) {
-      code = 98;
-    }
-    std::fflush(nullptr);
-    ::_exit(code);
-  }
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  for (;;) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return std::nullopt;
-    }
-    ::poll(nullptr, 0, 20);
-  }
-}
-
 
 } // namespace troupe::testing

@@ -1,7 +1,9 @@
 // The `troupe` command as a user runs it: exit codes (0 success, 1 the job
 // failed, 2 a usage error) and what it says on stdout and stderr. Every run
 // is bounded in time and must end by exiting, never by a signal.
+#include "tests/support/binary.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/text.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,48 +13,19 @@
 #include <string>
 #include <vector>
 
+using troupe::testing::built_troupe_binary;
+using troupe::testing::contains;
+using troupe::testing::describe;
 using troupe::testing::run_command;
 using troupe::testing::run_result;
 using troupe::testing::temp_dir;
 
 namespace {
 
-/// The troupe binary: $TROUPE_BIN (set by meson), else the one next to this
-/// test binary (both live in the build dir), else build/troupe of the source
-/// tree this file belongs to, else build/troupe from the current directory.
-std::string troupe_binary() {
-  if (const char* env = std::getenv("TROUPE_BIN"); env != nullptr && *env != '\0')
-    return env;
-  namespace fs = std::filesystem;
-  std::vector<fs::path> candidates;
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    candidates.push_back(exe.parent_path() / "troupe");
-  fs::path here{__FILE__};  // <root>/tests/apps/cli_test.cpp, or relative to the build dir
-  fs::path root = here.parent_path().parent_path().parent_path();
-  if (!here.is_absolute() && !ec)
-    root = exe.parent_path() / root;
-  candidates.push_back(root / "build" / "troupe");
-  candidates.push_back("build/troupe");
-  candidates.push_back("../build/troupe");
-  candidates.push_back("troupe");
-  for (auto& c : candidates)
-    if (fs::is_regular_file(c))
-      return fs::absolute(c).string();
-  return "build/troupe";
-}
-
-/// What one run printed, for failure messages.
-std::string describe(const run_result& r) {
-  return "exit=" + std::to_string(r.exit_code) + " signal=" + std::to_string(r.term_signal)
-         + (r.timed_out ? " TIMED OUT" : "") + "\n--- stdout ---\n" + r.out + "--- stderr ---\n" + r.err;
-}
-
 /// Runs `troupe args...` under a time limit; checks that it neither hung nor
 /// died of a signal.
 run_result troupe_cmd(const std::vector<std::string>& args, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  std::vector<std::string> argv{troupe_binary()};
+  std::vector<std::string> argv{built_troupe_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_command(argv, limit);
   BOOST_TEST(!r.timed_out, "troupe did not finish within " << limit.count() << " s\n" << describe(r));
@@ -67,8 +40,6 @@ run_result submit_local(const std::vector<std::string>& app_and_args, const std:
   args.insert(args.end(), app_and_args.begin(), app_and_args.end());
   return troupe_cmd(args);
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 const std::vector<std::string> bundled_apps{"word_count", "pi",         "sort",      "page_rank", "group_by_test",
                                             "join_demo",  "fault_demo", "noop_tasks", "round_trip"};

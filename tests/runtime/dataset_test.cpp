@@ -1,6 +1,6 @@
 // The dataset engine end to end without actors: every operation against a
 // plain sequential computation, on fake executors fed through the DAG scheduler.
-#include "tests/runtime/inline_runner.hpp"
+#include "tests/support/inline_runner.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,7 +1,8 @@
 #pragma once
 // Test helpers for running real processes: run_command (fork/exec with
-// captured stdout/stderr and a hard timeout) and temp_dir (a scratch
-// directory removed at the end). Header-only, POSIX.
+// captured stdout/stderr and a hard timeout), run_in_child (a function in a
+// forked child, bounded in time) and temp_dir (a scratch directory removed
+// at the end). Header-only, POSIX.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,11 +14,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -61,6 +65,15 @@ inline bool drain(int fd, std::string& into) {
 }
 
 } // namespace detail
+
+/// How a reaped process ended (a waitpid status): exit code, or 128 + signal.
+inline int exit_code_of(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return -1;
+}
 
 /// Runs argv[0] (looked up in PATH when it has no '/') with arguments
 /// argv[1..], stdin from /dev/null, and collects its stdout and stderr. After
@@ -230,6 +243,48 @@ inline run_result run_command(std::vector<std::string> argv, std::chrono::millis
     res.exit_code = 128 + res.term_signal;
   }
   return res;
+}
+
+/// The exit, signal and both outputs of a finished command, for failure messages.
+inline std::string describe(const run_result& r) {
+  return "exit=" + std::to_string(r.exit_code) + " signal=" + std::to_string(r.term_signal)
+         + (r.timed_out ? " TIMED OUT" : "") + "\n--- stdout ---\n" + r.out + "--- stderr ---\n" + r.err;
+}
+
+/// Runs `body` in a forked child and returns its exit status (exit_code_of),
+/// or nullopt when it had not ended after `limit` (then it is killed). For
+/// scenarios that may hang for good (an actor system that never shuts down):
+/// a hang must fail the test, not freeze the test binary. The child ends
+/// with _exit, skipping destructors that could wait forever; an exception
+/// out of `body` is exit code 98. Throws std::system_error when fork fails.
+inline std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (...) {
+      code = 98;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid)
+      return exit_code_of(status);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return std::nullopt;
+    }
+    ::poll(nullptr, 0, 20);
+  }
 }
 
 /// A fresh directory under /tmp (mkdtemp), removed with everything in it at the end.
