@@ -175,9 +175,9 @@ inline driver_report driver_status(const std::string& url, const std::string& dr
 class cluster {
 public:
   explicit cluster(std::vector<std::string> master_conf = {}, const std::string& name = "cluster")
-      : dir_(name), master_conf_(std::move(master_conf)) {
+      : dir_(name) {
     std::vector<std::string> argv{troupe_binary(), "node", "--role", "master", "--host", "127.0.0.1", "--port", "0"};
-    for (auto& c : master_conf_) {
+    for (auto& c : master_conf) {
       argv.push_back("--conf");
       argv.push_back(c);
     }
@@ -193,9 +193,6 @@ public:
   const std::string& url() const { return url_; }
   background_process& master() { return *master_; }
   background_process& worker(size_t i) { return *workers_.at(i); }
-  size_t worker_count() const { return workers_.size(); }
-  const std::filesystem::path& dir_path() const { return dir_.path(); }
-  std::string path(const std::string& name) const { return dir_ / name; }
 
   /// Starts a worker; does not wait for it to register.
   background_process& add_worker(int cores, const std::string& memory, const std::vector<std::string>& conf = {}) {
@@ -237,7 +234,6 @@ public:
 
 private:
   troupe::testing::temp_dir dir_;
-  std::vector<std::string> master_conf_;
   std::unique_ptr<background_process> master_;
   std::vector<std::unique_ptr<background_process>> workers_;
   std::string url_;

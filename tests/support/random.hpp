@@ -2,16 +2,15 @@
 // Seeded inputs: one generator for every test that makes inputs from a seed.
 
 #include <cstdint>
-#include <string>
 
 namespace troupe::testing {
 
 /// splitmix64 from a seed: the same numbers on every platform and library
-/// (unlike <random>'s distributions), so an input is named by its seed. Put
-/// describe() into the failure context of checks on generated inputs.
+/// (unlike <random>'s distributions), so an input is named by its seed; name
+/// the seed in the failure context of checks on generated inputs.
 class seeded_rng {
 public:
-  explicit seeded_rng(uint64_t seed) : seed_(seed), state_(seed) {}
+  explicit seeded_rng(uint64_t seed) : state_(seed) {}
 
   uint64_t next() {
     uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
@@ -22,12 +21,7 @@ public:
   /// A number in [0, n); n > 0.
   uint64_t below(uint64_t n) { return next() % n; }
 
-  uint64_t seed() const { return seed_; }
-  /// "seed N": for failure messages.
-  std::string describe() const { return "seed " + std::to_string(seed_); }
-
 private:
-  uint64_t seed_;
   uint64_t state_;
 };
 
