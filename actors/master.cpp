@@ -53,6 +53,7 @@ book_options book_options_from(const master_options& o) {
   b.worker_timeout_ms = o.worker_timeout_ms;
   b.spread_out = o.spread_out;
   b.max_executor_failures = o.max_executor_failures;
+  b.max_failures_per_worker = o.executor_failures_per_worker;
   b.retained_applications = static_cast<size_t>(std::max(o.retained_applications, 0));
   b.retained_drivers = static_cast<size_t>(std::max(o.retained_drivers, 0));
   return b;
@@ -195,6 +196,7 @@ master_options master_options_from(const settings& s, std::string url) {
   o.spread_out = s.spread_out;
   o.retained_applications = s.retained_applications;
   o.retained_drivers = s.retained_drivers;
+  o.executor_failures_per_worker = s.executor_failures_per_worker;
   return o;
 }
 

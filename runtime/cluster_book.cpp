@@ -185,7 +185,12 @@ book_decisions cluster_book::executor_state_changed(const app_id& aid, const exe
   log::master()->info("executor state app={} exec={} state={} {}", aid, exec, to_string(state), message);
   if (!is_finished(state))
     return out;
+  auto on = e->second.worker;
   release_executor(app, exec);
+  if (state == executor_state::failed && ++app.failures_on[on] >= opts_.max_failures_per_worker
+      && app.excluded.insert(on).second)
+    log::master()->warn("worker excluded for app={} worker={}: {} executors failed there; last: {}", aid, on,
+                        app.failures_on[on], message);
   if (is_finished(app.state))
     return out;
   out.push_back(executor_removed_note{aid, exec, state, message});
@@ -362,9 +367,20 @@ void cluster_book::schedule(book_decisions& out) {
     int32_t wanted = r.cores_max > 0 ? r.cores_max - app.cores_granted : -1;
     if (wanted == 0)
       continue;
-    auto ws = alive_workers();
     executor_request req{r.executor_cores, r.executor_memory_mb, wanted, opts_.spread_out};
-    for (auto& g : place_executors(offers_of(ws), req)) {
+    auto all = alive_workers();
+    std::vector<worker_record*> ws;
+    for (auto* w : all)
+      if (app.excluded.count(w->offer.id) == 0)
+        ws.push_back(w);
+    auto grants = place_executors(offers_of(ws), req);
+    // Excluded workers are a last resort, for an application with no executor
+    // at all: a cluster of bad workers still ends in max_executor_failures.
+    if (grants.empty() && app.executors.empty() && ws.size() < all.size()) {
+      ws = all;
+      grants = place_executors(offers_of(ws), req);
+    }
+    for (auto& g : grants) {
       auto& w = *ws[g.worker_index];
       auto exec = std::to_string(app.next_executor++);
       app.executors[exec] = {w.offer.id, g.cores, r.executor_memory_mb, executor_state::launching};

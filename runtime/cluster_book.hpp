@@ -31,6 +31,10 @@ struct book_options {
   int32_t max_executor_failures = 10;     ///< failed executors before the application fails
   size_t retained_applications = 200;     ///< master.retained-applications: finished apps kept
   size_t retained_drivers = 200;          ///< master.retained-drivers: finished drivers kept
+  /// master.executor-failures-per-worker: failed executors of one application
+  /// on one worker before that worker is excluded for it (Spark's
+  /// excludeOnFailure.application.maxFailedExecutorsPerNode).
+  int32_t max_failures_per_worker = 2;
 };
 
 // -- what the book is told ---------------------------------------------------------
@@ -158,6 +162,10 @@ struct app_record {
   int32_t cores_granted = 0;
   int32_t next_executor = 0;
   int32_t executor_failures = 0;
+  std::map<worker_id, int32_t> failures_on;  ///< failed executors per worker
+  /// Workers that failed its executors max_failures_per_worker times: it gets
+  /// no executors there while others can take them (a last resort when it has none).
+  std::set<worker_id> excluded;
 };
 
 /// A cluster-mode driver.

@@ -159,6 +159,8 @@ const std::vector<conf_def>& conf_table() {
      "finished applications the master keeps for status (oldest dropped first)"},
     {"master.retained-drivers", &s::retained_drivers, t::integer, 0,
      "finished drivers the master keeps for status (oldest dropped first)"},
+    {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1,
+     "failed executors of an application on one worker before that worker is excluded for it"},
     {"log.level", &s::log_level, t::level, 0, "trace, debug, info, warn, error, critical or off"},
   };
   return table;

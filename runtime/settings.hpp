@@ -84,6 +84,7 @@ struct settings {
   // -- master (helper BOOK's block) ---------------------------------------------
   int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
   int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
+  int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off

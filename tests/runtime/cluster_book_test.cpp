@@ -394,6 +394,71 @@ BOOST_AUTO_TEST_CASE(an_app_whose_executors_keep_failing_fails) {
   BOOST_TEST(all_of<launch_executor_order>(fx.add_worker("w2", 2, 4096)).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_that_keeps_failing_executors_is_excluded_for_that_app) {
+  book_fixture fx;  // the default: excluded after 2 failures there
+  BOOST_TEST(fx.book.options().max_failures_per_worker == 2);
+  fx.add_worker("bad", 2, 4096);
+  fx.add_worker("good", 2, 4096);
+  auto out = fx.add_app("app-0", app_asking(1024, 0));
+  BOOST_TEST(cores_by_worker(out)["bad"] == 2);
+  BOOST_TEST(cores_by_worker(out)["good"] == 2);
+  auto on_bad = [&](const book_decisions& ds) {
+    for (auto& l : all_of<launch_executor_order>(ds))
+      if (l.worker == "bad")
+        return l.exec;
+    return executor_id{};
+  };
+  auto exec = on_bad(out);
+  // First failure there: it may try again on that worker.
+  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/0");
+  exec = on_bad(out);
+  BOOST_REQUIRE(!exec.empty());
+  BOOST_TEST(fx.book.app("app-0")->excluded.empty());
+  // Second: excluded for this application; the healthy worker carries it.
+  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/1");
+  BOOST_TEST(all_of<executor_removed_note>(out).size() == 1u);
+  BOOST_TEST(all_of<launch_executor_order>(out).empty());
+  auto* app = fx.book.app("app-0");
+  BOOST_TEST(app->excluded.count("bad") == 1u);
+  BOOST_TEST(app->failures_on.at("bad") == 2);
+  BOOST_TEST((app->state == app_state::running));
+  BOOST_TEST(app->cores_granted == 2);
+  BOOST_TEST(app->executor_failures == 2);
+  BOOST_TEST(fx.book.worker("bad")->cores_used == 0);
+  // New room elsewhere is taken; the excluded worker stays idle for this app ...
+  out = fx.add_worker("more", 2, 4096);
+  BOOST_TEST(cores_by_worker(out)["more"] == 2);
+  BOOST_TEST(cores_by_worker(out).count("bad") == 0u);
+  // ... but not for another application.
+  out = fx.add_app("app-1", app_asking(1024, 0));
+  BOOST_TEST(cores_by_worker(out)["bad"] == 2);
+  // Exited or lost executors are no launch failures.
+  auto exec1 = on_bad(out);
+  fx.book.executor_state_changed("app-1", exec1, executor_state::exited, "done");
+  BOOST_TEST(fx.book.app("app-1")->excluded.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_app_with_nowhere_else_to_go_retries_an_excluded_worker_until_its_failure_limit) {
+  book_options o;
+  o.max_executor_failures = 4;
+  book_fixture fx{o};
+  fx.add_worker("bad", 2, 4096);
+  auto exec = all_of<launch_executor_order>(fx.add_app("app-0", app_asking(1024, 0))).at(0).exec;
+  book_decisions out;
+  for (int i = 0; i < 4; ++i) {
+    out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "crash " + std::to_string(i));
+    if (i < 3) {
+      auto again = all_of<launch_executor_order>(out);
+      BOOST_REQUIRE_MESSAGE(again.size() == 1u, "failure " << i);
+      BOOST_TEST(again[0].worker == "bad");
+      exec = again[0].exec;
+    }
+  }
+  BOOST_TEST(fx.book.app("app-0")->excluded.count("bad") == 1u);
+  BOOST_TEST((fx.book.app("app-0")->state == app_state::failed));
+  BOOST_TEST(all_of<app_state_note>(out).at(0).message == "executors failed 4 times; last: crash 3");
+}
+
 // -- applications end ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(an_unregistered_app_has_its_executors_killed) {

@@ -116,6 +116,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
     {"driver.cores", "2"},             {"driver.memory", "256m"},
     {"master.retained-applications", "3"}, {"master.retained-drivers", "0"},
+    {"master.executor-failures-per-worker", "5"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -141,6 +142,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.log_level == "debug");
   BOOST_TEST(s.retained_applications == 3);
   BOOST_TEST(s.retained_drivers == 0);
+  BOOST_TEST(s.executor_failures_per_worker == 5);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
@@ -173,7 +175,7 @@ BOOST_AUTO_TEST_CASE(bad_conf_values_are_refused_naming_key_and_value) {
     {"worker.timeout", "0"},             {"heartbeat.interval", "-5"},
     {"network.timeout", "10s"},          {"register.timeout", "0"},
     {"log.level", "verbose"},            {"master.retained-applications", "-1"},
-    {"master.retained-drivers", "x"},
+    {"master.retained-drivers", "x"},    {"master.executor-failures-per-worker", "0"},
   };
   for (const auto& [k, v] : bad) {
     settings s;
