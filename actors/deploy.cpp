@@ -123,7 +123,7 @@ int run_local(const settings& s) {
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
   auto work = std::filesystem::temp_directory_path() / ("troupe-local-" + std::to_string(::getpid()));
-  auto master = spawn_master(sys, {"local", s.worker_timeout_ms, s.spread_out});
+  auto master = spawn_master(sys, master_options_from(s, "local"));
   worker_options w;
   w.id = make_worker_id("local", 0);
   w.host = s.host;
@@ -318,7 +318,7 @@ int run_master_node(const settings& s) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = spawn_master(sys, {"", s.worker_timeout_ms, s.spread_out});
+  auto master = spawn_master(sys, master_options_from(s, ""));
   auto port = sys.middleman().publish(master, s.port, s.host.c_str(), false);
   if (!port) {
     std::cerr << "error: the master cannot listen on " << s.host << ":" << s.port << ": " << sys.render(port.error())
@@ -495,7 +495,7 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = spawn_master(sys, {"", s.worker_timeout_ms, s.spread_out});
+  auto master = spawn_master(sys, master_options_from(s, ""));
   auto port = sys.middleman().publish(master, s.port, "127.0.0.1", false);
   if (!port) {
     std::cerr << "error: the master cannot listen on 127.0.0.1:" << s.port << ": " << sys.render(port.error())

@@ -34,6 +34,13 @@ struct child {
   std::shared_ptr<driver_outcome> outcome;  // colocated drivers
 };
 
+/// A child process told to stop and not yet reaped.
+struct stopping_child {
+  pid_t pid = 0;
+  clock::time_point deadline;  // SIGKILL after this
+  bool killed = false;         // SIGKILL sent
+};
+
 struct worker_state {
   static inline const char* name = "worker";
   worker_options opts;
@@ -41,6 +48,7 @@ struct worker_state {
   bool registered = false;
   clock::time_point started = clock::now();
   std::vector<child> children;
+  std::vector<stopping_child> stopping;
 };
 
 using self_ptr = caf::stateful_actor<worker_state>*;
@@ -241,13 +249,59 @@ void forget_children(self_ptr self, const std::string& why, spdlog::level::level
   auto& st = self->state;
   if (!st.children.empty())
     log::worker()->log(level, "stopping {} executors and drivers: {}", st.children.size(), why);
+  // Never wait here: a handler that blocks stalls heartbeats and every other
+  // message. SIGTERM now; reap_stopping (on ticks) reaps, and SIGKILLs past the grace.
+  auto deadline = clock::now() + std::chrono::milliseconds(st.opts.child_stop_grace_ms);
   for (auto& c : st.children) {
-    if (c.pid > 0)
-      stop_process(c.pid, std::chrono::seconds(3));
-    else if (c.handle)
+    if (c.pid > 0) {
+      ::kill(c.pid, SIGTERM);
+      st.stopping.push_back({c.pid, deadline, false});
+    } else if (c.handle) {
       self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+    }
   }
   st.children.clear();
+}
+
+/// Reaps stopped children that exited; SIGKILLs those past their grace.
+void reap_stopping(self_ptr self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  for (size_t i = 0; i < st.stopping.size();) {
+    auto& c = st.stopping[i];
+    if (wait_for(c.pid, std::chrono::milliseconds(0))) {
+      st.stopping.erase(st.stopping.begin() + static_cast<ptrdiff_t>(i));
+      continue;
+    }
+    if (!c.killed && now >= c.deadline) {
+      log::worker()->warn("child pid={} ignored SIGTERM for {} ms: SIGKILL", c.pid, st.opts.child_stop_grace_ms);
+      ::kill(c.pid, SIGKILL);
+      c.killed = true;
+    }
+    ++i;
+  }
+}
+
+/// Quits once every stopped child process is reaped, without blocking:
+/// until then the worker only polls its children.
+void quit_after_children(self_ptr self) {
+  reap_stopping(self);
+  if (self->state.stopping.empty()) {
+    self->quit();
+    return;
+  }
+  auto poll = std::chrono::milliseconds(std::max(self->state.opts.stop_poll_ms, 1));
+  self->become(
+    [=](wake_atom) {
+      reap_stopping(self);
+      if (self->state.stopping.empty())
+        self->quit();
+      else
+        self->delayed_send(self, poll, wake_v);
+    },
+    [=](tick_atom) {},  // the heartbeat timer ends here
+    [=](stop_atom) {});
+  self->delayed_send(self, poll, wake_v);
 }
 
 } // namespace
@@ -270,7 +324,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         if (st.opts.master_port != 0)
           self->delayed_send(self, std::chrono::milliseconds(200), wake_v);
         else
-          self->quit();
+          quit_after_children(self);
         return;
       }
       for (size_t i = 0; i < st.children.size(); ++i) {
@@ -298,6 +352,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         auto& st = self->state;
         if (st.registered)
           self->send(st.master, worker_heartbeat{st.opts.id});
+        reap_stopping(self);
         for (size_t i = 0; i < st.children.size();) {
           auto& c = st.children[i];
           if (c.pid > 0)
@@ -362,7 +417,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         forget_children(self, "the worker is stopping", spdlog::level::info);
         if (st.master)
           self->send(st.master, worker_stopping{st.opts.id});
-        self->quit();
+        quit_after_children(self);
       },
     };
   });

@@ -33,6 +33,8 @@ struct worker_options {
   std::string master_host;                     ///< else where to reach it
   uint16_t master_port = 0;
   int32_t register_timeout_ms = 10000;         ///< give up (quit with an error) after this
+  int32_t child_stop_grace_ms = 3000;          ///< a child stopped with SIGTERM gets SIGKILL after this
+  int32_t stop_poll_ms = 20;                   ///< while stopping, how often exited children are reaped
 };
 
 /// Asks a worker to stop its executors and drivers, tell the master, and quit.

@@ -154,6 +154,13 @@ const std::vector<conf_def>& conf_table() {
      "ms of silence before a connection counts as dead"},
     {"register.timeout", &s::register_timeout_ms, t::integer, 1,
      "ms to keep trying to reach the master"},
+    // -- master (helper BOOK's block) --
+    {"master.retained-applications", &s::retained_applications, t::integer, 0,
+     "finished applications the master keeps for status (oldest dropped first)"},
+    {"master.retained-drivers", &s::retained_drivers, t::integer, 0,
+     "finished drivers the master keeps for status (oldest dropped first)"},
+    {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1,
+     "failed executors of an application on one worker before that worker is excluded for it"},
     {"log.level", &s::log_level, t::level, 0, "trace, debug, info, warn, error, critical or off"},
   };
   return table;

@@ -81,6 +81,11 @@ struct settings {
   int32_t network_timeout_ms = 2000;    ///< network.timeout: middleman connection timeout
   int32_t register_timeout_ms = 10000;  ///< register.timeout: give up reaching the master
 
+  // -- master (helper BOOK's block) ---------------------------------------------
+  int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
+  int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
+  int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
+
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off
 

@@ -192,6 +192,8 @@ public:
 
   const std::string& url() const { return url_; }
   background_process& master() { return *master_; }
+  /// A path inside the cluster's temporary directory.
+  std::string path(const std::string& name) const { return dir_ / name; }
   background_process& worker(size_t i) { return *workers_.at(i); }
 
   /// Starts a worker; does not wait for it to register.

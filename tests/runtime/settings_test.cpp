@@ -115,6 +115,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"network.timeout", "3000"},       {"register.timeout", "500"},
     {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
     {"driver.cores", "2"},             {"driver.memory", "256m"},
+    {"master.retained-applications", "3"}, {"master.retained-drivers", "0"},
+    {"master.executor-failures-per-worker", "5"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -138,6 +140,9 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.network_timeout_ms == 3000);
   BOOST_TEST(s.register_timeout_ms == 500);
   BOOST_TEST(s.log_level == "debug");
+  BOOST_TEST(s.retained_applications == 3);
+  BOOST_TEST(s.retained_drivers == 0);
+  BOOST_TEST(s.executor_failures_per_worker == 5);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
@@ -169,7 +174,8 @@ BOOST_AUTO_TEST_CASE(bad_conf_values_are_refused_naming_key_and_value) {
     {"shuffle.fetch-chunk-size", "0"},   {"shuffle.max-fetches-in-flight", "0"},
     {"worker.timeout", "0"},             {"heartbeat.interval", "-5"},
     {"network.timeout", "10s"},          {"register.timeout", "0"},
-    {"log.level", "verbose"},
+    {"log.level", "verbose"},            {"master.retained-applications", "-1"},
+    {"master.retained-drivers", "x"},    {"master.executor-failures-per-worker", "0"},
   };
   for (const auto& [k, v] : bad) {
     settings s;

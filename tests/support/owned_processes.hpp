@@ -40,7 +40,13 @@ inline std::string read_proc_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f)
     return {};
-  return std::string(std::istreambuf_iterator<char>(f), {});
+  // A process that exits while its file is read makes libstdc++'s filebuf
+  // throw (read(2) fails with ESRCH): it is gone, which is what empty means.
+  try {
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  } catch (const std::ios_base::failure&) {
+    return {};
+  }
 }
 
 inline std::optional<proc_info> read_proc(pid_t pid) {

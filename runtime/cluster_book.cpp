@@ -1,0 +1,401 @@
+#include "runtime/cluster_book.hpp"
+
+#include "runtime/log.hpp"
+#include "runtime/placement.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace troupe {
+
+cluster_book::cluster_book(book_options opts) : opts_(std::move(opts)) {
+  // nop
+}
+
+// -- views ------------------------------------------------------------------------------
+
+const worker_record* cluster_book::worker(const worker_id& id) const {
+  auto it = workers_.find(id);
+  return it == workers_.end() ? nullptr : &it->second;
+}
+
+const app_record* cluster_book::app(const app_id& id) const {
+  auto it = apps_.find(id);
+  return it == apps_.end() ? nullptr : &it->second;
+}
+
+const driver_record* cluster_book::driver(const driver_id& id) const {
+  auto it = drivers_.find(id);
+  return it == drivers_.end() ? nullptr : &it->second;
+}
+
+bool cluster_book::is_alive(const worker_id& id) const {
+  auto w = worker(id);
+  return w != nullptr && w->state == worker_state::alive;
+}
+
+bool cluster_book::relaunches(const driver_record&) const {
+  // Supervised relaunch (Spark's relaunchDriver) is a later issue: when it
+  // comes, a supervised driver goes to `relaunching`, then `submitted` again.
+  return false;
+}
+
+// -- workers ------------------------------------------------------------------------
+
+registration cluster_book::register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
+                                           std::string& error) {
+  auto it = workers_.find(w.id);
+  if (it != workers_.end() && it->second.state == worker_state::alive) {
+    // A retried registration: the worker and its accounts stay as they are.
+    it->second.last_heartbeat = now;
+    return registration::refreshed;
+  }
+  if (w.cores <= 0 || w.memory_mb <= 0) {
+    error = "worker must offer cores and memory";
+    return registration::refused;
+  }
+  auto& rec = workers_[w.id];
+  rec = worker_record{};
+  rec.offer = w;
+  rec.last_heartbeat = now;
+  log::master()->info("worker registered id={} addr={}:{} cores={} memory={}m", w.id, w.host, w.port, w.cores,
+                      w.memory_mb);
+  schedule(out);
+  return registration::accepted;
+}
+
+bool cluster_book::heartbeat(const worker_id& id, monotonic_ms now) {
+  auto it = workers_.find(id);
+  if (it == workers_.end() || it->second.state != worker_state::alive)
+    return false;
+  it->second.last_heartbeat = now;
+  return true;
+}
+
+book_decisions cluster_book::worker_lost(const worker_id& id, const std::string& why, bool clean) {
+  book_decisions out;
+  auto it = workers_.find(id);
+  if (it == workers_.end() || it->second.state != worker_state::alive)
+    return out;
+  auto& w = it->second;
+  w.state = worker_state::dead;
+  log::master()->log(clean ? spdlog::level::info : spdlog::level::warn, "worker dead id={} addr={}:{} reason={}", id,
+                     w.offer.host, w.offer.port, why);
+  auto execs = w.executors;
+  for (auto& [aid, exec] : execs) {
+    auto a = apps_.find(aid);
+    if (a == apps_.end())
+      continue;
+    release_executor(a->second, exec);
+    if (!is_finished(a->second.state))
+      out.push_back(executor_removed_note{aid, exec, executor_state::lost, "worker " + id + " lost: " + why});
+  }
+  for (auto& did : std::set<driver_id>(w.drivers)) {
+    auto d = drivers_.find(did);
+    if (d == drivers_.end())
+      continue;
+    release_driver(d->second);
+    if (relaunches(d->second))
+      continue;  // the hook's later home: mark relaunching and place it again
+    finish_driver(d->second, driver_state::failed, "its worker " + id + " was lost: " + why, out);
+  }
+  w.cores_used = 0;
+  w.memory_used = 0;
+  schedule(out);
+  return out;
+}
+
+book_decisions cluster_book::worker_stopping(const worker_id& id) {
+  auto out = worker_lost(id, "stopped", true);
+  auto it = workers_.find(id);
+  if (it != workers_.end())
+    it->second.state = worker_state::decommissioned;
+  return out;
+}
+
+book_decisions cluster_book::check_heartbeats(monotonic_ms now) {
+  book_decisions out;
+  std::vector<worker_id> silent;
+  for (auto& [id, w] : workers_)
+    if (w.state == worker_state::alive && now - w.last_heartbeat > opts_.worker_timeout_ms)
+      silent.push_back(id);
+  for (auto& id : silent) {
+    auto more = worker_lost(id, "no heartbeat for " + std::to_string(opts_.worker_timeout_ms) + " ms");
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+// -- applications -------------------------------------------------------------------
+
+bool cluster_book::register_application(const app_id& id, app_request req, int64_t start_unix_ms,
+                                        book_decisions& out) {
+  if (id.empty() || apps_.count(id) > 0)
+    return false;
+  app_record app;
+  app.id = id;
+  app.request = std::move(req);
+  app.start_ms = start_unix_ms;
+  log::master()->info("application registered app={} name={} driver_host={}", id, app.request.name,
+                      app.request.driver_host);
+  apps_.emplace(id, std::move(app));
+  schedule(out);
+  return true;
+}
+
+book_decisions cluster_book::unregister_application(const app_id& id, app_state final_state) {
+  book_decisions out;
+  auto a = apps_.find(id);
+  // A driver naming a state that is not final still ends its application.
+  if (a != apps_.end())
+    finish_app(a->second, is_finished(final_state) ? final_state : app_state::finished, out);
+  return out;
+}
+
+book_decisions cluster_book::driver_gone(const app_id& id) {
+  book_decisions out;
+  auto a = apps_.find(id);
+  if (a == apps_.end() || is_finished(a->second.state))
+    return out;
+  log::master()->warn("driver of app={} is gone", id);
+  finish_app(a->second, app_state::failed, out);
+  return out;
+}
+
+book_decisions cluster_book::kill_application(const app_id& id, const std::string& why) {
+  book_decisions out;
+  auto a = apps_.find(id);
+  if (a == apps_.end() || is_finished(a->second.state))
+    return out;
+  out.push_back(app_state_note{id, app_state::killed, why});
+  finish_app(a->second, app_state::killed, out);
+  return out;
+}
+
+book_decisions cluster_book::executor_state_changed(const app_id& aid, const executor_id& exec, executor_state state,
+                                                    const std::string& message) {
+  book_decisions out;
+  auto a = apps_.find(aid);
+  if (a == apps_.end())
+    return out;
+  auto& app = a->second;
+  auto e = app.executors.find(exec);
+  if (e == app.executors.end())
+    return out;
+  e->second.state = state;
+  log::master()->info("executor state app={} exec={} state={} {}", aid, exec, to_string(state), message);
+  if (!is_finished(state))
+    return out;
+  auto on = e->second.worker;
+  release_executor(app, exec);
+  if (state == executor_state::failed && ++app.failures_on[on] >= opts_.max_failures_per_worker
+      && app.excluded.insert(on).second)
+    log::master()->warn("worker excluded for app={} worker={}: {} executors failed there; last: {}", aid, on,
+                        app.failures_on[on], message);
+  if (is_finished(app.state))
+    return out;
+  out.push_back(executor_removed_note{aid, exec, state, message});
+  if (state == executor_state::failed && ++app.executor_failures >= opts_.max_executor_failures) {
+    out.push_back(app_state_note{aid, app_state::failed,
+                                 "executors failed " + std::to_string(opts_.max_executor_failures)
+                                   + " times; last: " + message});
+    finish_app(app, app_state::failed, out);
+    return out;
+  }
+  schedule(out);
+  return out;
+}
+
+// -- drivers ------------------------------------------------------------------------
+
+bool cluster_book::submit_driver(const driver_id& id, driver_request req, int64_t start_unix_ms,
+                                 book_decisions& out) {
+  if (id.empty() || drivers_.count(id) > 0)
+    return false;
+  driver_record d;
+  d.id = id;
+  d.request = std::move(req);
+  d.start_ms = start_unix_ms;
+  log::master()->info("driver submitted id={} app={} from={}", id, d.request.app, d.request.submit_host);
+  drivers_.emplace(id, std::move(d));
+  schedule(out);
+  return true;
+}
+
+const driver_record* cluster_book::kill_driver(const driver_id& id, book_decisions& out) {
+  auto it = drivers_.find(id);
+  if (it == drivers_.end())
+    return nullptr;
+  auto& d = it->second;
+  if (is_finished(d.state))
+    return &d;
+  if (d.state == driver_state::running && is_alive(d.worker))
+    out.push_back(kill_driver_order{d.worker, id});
+  release_driver(d);
+  log::master()->info("driver killed id={}", id);
+  finish_driver(d, driver_state::killed, "killed on request", out);
+  schedule(out);
+  // Retention may have dropped it (a bound of 0): answer from what is left.
+  return driver(id);
+}
+
+book_decisions cluster_book::driver_state_changed(const driver_id& id, driver_state state,
+                                                  const std::string& message) {
+  book_decisions out;
+  auto it = drivers_.find(id);
+  if (it == drivers_.end())
+    return out;
+  auto& d = it->second;
+  log::master()->info("driver state id={} state={} {}", id, to_string(state), message);
+  if (is_finished(d.state))
+    return out;  // e.g. keep "killed" over the exit status of the killed process
+  if (!is_finished(state)) {
+    d.state = state;
+    d.message = message;
+    return out;
+  }
+  release_driver(d);
+  finish_driver(d, state, message, out);
+  schedule(out);
+  return out;
+}
+
+// -- internals ----------------------------------------------------------------------
+
+void cluster_book::release_executor(app_record& app, const executor_id& exec) {
+  auto it = app.executors.find(exec);
+  if (it == app.executors.end())
+    return;
+  auto w = workers_.find(it->second.worker);
+  if (w != workers_.end()) {
+    w->second.cores_used -= it->second.cores;
+    w->second.memory_used -= it->second.memory_mb;
+    w->second.executors.erase({app.id, exec});
+  }
+  app.cores_granted -= it->second.cores;
+  app.executors.erase(it);
+}
+
+void cluster_book::release_driver(driver_record& d) {
+  auto w = workers_.find(d.worker);
+  if (w == workers_.end() || w->second.drivers.erase(d.id) == 0)
+    return;
+  w->second.cores_used -= d.request.cores;
+  w->second.memory_used -= d.request.memory_mb;
+}
+
+void cluster_book::finish_app(app_record& app, app_state final_state, book_decisions& out) {
+  if (is_finished(app.state))
+    return;
+  app.state = final_state;
+  log::master()->info("application finished app={} state={}", app.id, to_string(final_state));
+  auto execs = app.executors;
+  for (auto& [exec, info] : execs) {
+    if (is_alive(info.worker))
+      out.push_back(kill_executor_order{info.worker, app.id, exec});
+    release_executor(app, exec);
+  }
+  finished_apps_.push_back(app.id);
+  retain(out);  // may drop `app` itself when the bound is 0: do not touch it after this
+  schedule(out);
+}
+
+void cluster_book::finish_driver(driver_record& d, driver_state final_state, const std::string& message,
+                                 book_decisions& out) {
+  d.state = final_state;
+  d.message = message;
+  finished_drivers_.push_back(d.id);
+  retain(out);
+}
+
+void cluster_book::retain(book_decisions& out) {
+  while (finished_apps_.size() > opts_.retained_applications) {
+    auto id = finished_apps_.front();
+    finished_apps_.pop_front();
+    if (apps_.erase(id) > 0)
+      out.push_back(app_forgotten{id});
+  }
+  while (finished_drivers_.size() > opts_.retained_drivers) {
+    auto id = finished_drivers_.front();
+    finished_drivers_.pop_front();
+    if (drivers_.erase(id) > 0)
+      out.push_back(driver_forgotten{id});
+  }
+}
+
+std::vector<worker_record*> cluster_book::alive_workers() {
+  std::vector<worker_record*> ws;
+  for (auto& [id, w] : workers_)
+    if (w.state == worker_state::alive)
+      ws.push_back(&w);
+  return ws;
+}
+
+/// The free cores and memory of the given workers, in the same order.
+static std::vector<worker_offer> offers_of(const std::vector<worker_record*>& ws) {
+  std::vector<worker_offer> offers;
+  offers.reserve(ws.size());
+  for (auto* w : ws)
+    offers.push_back({w->offer.id, w->offer.cores - w->cores_used, w->offer.memory_mb - w->memory_used});
+  return offers;
+}
+
+void cluster_book::schedule_drivers(book_decisions& out) {
+  for (auto& [id, d] : drivers_) {
+    if (d.state != driver_state::submitted)
+      continue;
+    auto ws = alive_workers();
+    auto pick = place_driver(offers_of(ws), d.request.cores, d.request.memory_mb, driver_rotation_++);
+    if (!pick)
+      continue;
+    auto& w = *ws[*pick];
+    w.cores_used += d.request.cores;
+    w.memory_used += d.request.memory_mb;
+    w.drivers.insert(id);
+    d.worker = w.offer.id;
+    d.state = driver_state::running;
+    log::master()->info("launching driver id={} app={} worker={}", id, d.request.app, w.offer.id);
+    out.push_back(launch_driver_order{id, w.offer.id});
+  }
+}
+
+void cluster_book::schedule(book_decisions& out) {
+  schedule_drivers(out);
+  for (auto& [id, app] : apps_) {
+    if (is_finished(app.state))
+      continue;
+    const auto& r = app.request;
+    int32_t wanted = r.cores_max > 0 ? r.cores_max - app.cores_granted : -1;
+    if (wanted == 0)
+      continue;
+    executor_request req{r.executor_cores, r.executor_memory_mb, wanted, opts_.spread_out};
+    auto all = alive_workers();
+    std::vector<worker_record*> ws;
+    for (auto* w : all)
+      if (app.excluded.count(w->offer.id) == 0)
+        ws.push_back(w);
+    auto grants = place_executors(offers_of(ws), req);
+    // Excluded workers are a last resort, for an application with no executor
+    // at all: a cluster of bad workers still ends in max_executor_failures.
+    if (grants.empty() && app.executors.empty() && ws.size() < all.size()) {
+      ws = all;
+      grants = place_executors(offers_of(ws), req);
+    }
+    for (auto& g : grants) {
+      auto& w = *ws[g.worker_index];
+      auto exec = std::to_string(app.next_executor++);
+      app.executors[exec] = {w.offer.id, g.cores, r.executor_memory_mb, executor_state::launching};
+      app.cores_granted += g.cores;
+      w.cores_used += g.cores;
+      w.memory_used += r.executor_memory_mb;
+      w.executors.insert({id, exec});
+      log::master()->info("launching executor app={} exec={} worker={} cores={} memory={}m", id, exec, w.offer.id,
+                          g.cores, r.executor_memory_mb);
+      out.push_back(launch_executor_order{id, exec, w.offer.id, g.cores, r.executor_memory_mb});
+      out.push_back(executor_added_note{id, exec, w.offer.id, w.offer.host, g.cores});
+    }
+    if (app.state == app_state::waiting && !app.executors.empty())
+      app.state = app_state::running;
+  }
+}
+
+} // namespace troupe

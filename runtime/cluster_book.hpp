@@ -1,0 +1,268 @@
+#pragma once
+// The master's bookkeeping, as plain code (Spark's Master without its RPC):
+// workers, applications, drivers and executors with their states and the
+// resources they hold. Each method takes one event and returns what the
+// master must do about it, as plain decisions in the order to carry them out.
+// Time is passed in, never read here. The master actor decodes messages,
+// calls the book and sends what it decided; tests drive the book directly.
+
+#include "runtime/ids.hpp"
+#include "runtime/states.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe {
+
+/// Milliseconds on a monotonic clock (heartbeats); the caller chooses the epoch.
+using monotonic_ms = int64_t;
+
+/// The book's policy knobs.
+struct book_options {
+  int32_t worker_timeout_ms = 5000;       ///< worker.timeout: silence before a worker is dead
+  bool spread_out = true;                 ///< deploy.spread-out
+  int32_t max_executor_failures = 10;     ///< failed executors before the application fails
+  size_t retained_applications = 200;     ///< master.retained-applications: finished apps kept
+  size_t retained_drivers = 200;          ///< master.retained-drivers: finished drivers kept
+  /// master.executor-failures-per-worker: failed executors of one application
+  /// on one worker before that worker is excluded for it (Spark's
+  /// excludeOnFailure.application.maxFailedExecutorsPerNode).
+  int32_t max_failures_per_worker = 2;
+};
+
+// -- what the book is told ---------------------------------------------------------
+
+/// A worker offering itself.
+struct worker_offer_info {
+  worker_id id;
+  std::string host;
+  uint16_t port = 0;
+  int32_t cores = 0;
+  int64_t memory_mb = 0;
+};
+
+/// What an application asks of the cluster, and what status shows about it.
+struct app_request {
+  std::string name;
+  int32_t cores_max = 0;            ///< total executor cores; 0 = all
+  int32_t executor_cores = 0;       ///< 0 = all free cores of a worker
+  int64_t executor_memory_mb = 1024;
+  std::string submit_host;
+  std::string driver_host;
+  uint16_t driver_port = 0;
+  driver_id driver;                 ///< cluster mode: the driver's id
+};
+
+/// A driver submitted in cluster mode.
+struct driver_request {
+  std::string app;
+  int32_t cores = 1;
+  int64_t memory_mb = 1024;
+  bool supervise = false;
+  std::string submit_host;
+};
+
+// -- what the book decides -----------------------------------------------------------
+
+/// Tell worker `worker` to start executor `exec` of `app`.
+struct launch_executor_order {
+  app_id app;
+  executor_id exec;
+  worker_id worker;
+  int32_t cores = 0;
+  int64_t memory_mb = 0;
+};
+/// Tell worker `worker` to stop executor `exec` of `app`.
+struct kill_executor_order {
+  worker_id worker;
+  app_id app;
+  executor_id exec;
+};
+/// Tell worker `worker` to start driver `driver`.
+struct launch_driver_order {
+  driver_id driver;
+  worker_id worker;
+};
+/// Tell worker `worker` to stop driver `driver`.
+struct kill_driver_order {
+  worker_id worker;
+  driver_id driver;
+};
+/// Tell the driver of `app` that it has a new executor.
+struct executor_added_note {
+  app_id app;
+  executor_id exec;
+  worker_id worker;
+  std::string host;
+  int32_t cores = 0;
+};
+/// Tell the driver of `app` that one of its executors is gone.
+struct executor_removed_note {
+  app_id app;
+  executor_id exec;
+  executor_state state = executor_state::lost;
+  std::string message;
+};
+/// Tell the driver of `app` that the master ended its application.
+struct app_state_note {
+  app_id app;
+  app_state state = app_state::failed;
+  std::string message;
+};
+/// The book dropped a finished application (retention): forget what is kept beside it.
+struct app_forgotten {
+  app_id app;
+};
+/// The book dropped a finished driver (retention).
+struct driver_forgotten {
+  driver_id driver;
+};
+
+/// One thing the master must do, in order.
+using book_decision = std::variant<launch_executor_order, kill_executor_order, launch_driver_order, kill_driver_order,
+                                   executor_added_note, executor_removed_note, app_state_note, app_forgotten,
+                                   driver_forgotten>;
+using book_decisions = std::vector<book_decision>;
+
+// -- what the book holds (read-only views for status and tests) ----------------------
+
+/// A worker as the book knows it.
+struct worker_record {
+  worker_offer_info offer;
+  worker_state state = worker_state::alive;
+  int32_t cores_used = 0;
+  int64_t memory_used = 0;
+  monotonic_ms last_heartbeat = 0;
+  std::set<std::pair<app_id, executor_id>> executors;
+  std::set<driver_id> drivers;
+};
+
+/// An executor of an application.
+struct executor_record {
+  worker_id worker;
+  int32_t cores = 0;
+  int64_t memory_mb = 0;
+  executor_state state = executor_state::launching;
+};
+
+/// An application registered by its driver.
+struct app_record {
+  app_id id;
+  app_request request;
+  app_state state = app_state::waiting;
+  int64_t start_ms = 0;                       ///< unix time of registration
+  std::map<executor_id, executor_record> executors;
+  int32_t cores_granted = 0;
+  int32_t next_executor = 0;
+  int32_t executor_failures = 0;
+  std::map<worker_id, int32_t> failures_on;  ///< failed executors per worker
+  /// Workers that failed its executors max_failures_per_worker times: it gets
+  /// no executors there while others can take them (a last resort when it has none).
+  std::set<worker_id> excluded;
+};
+
+/// A cluster-mode driver.
+struct driver_record {
+  driver_id id;
+  driver_request request;
+  driver_state state = driver_state::submitted;
+  worker_id worker;                           ///< where it runs (empty until placed)
+  int64_t start_ms = 0;                       ///< unix time of submission
+  std::string message;
+};
+
+/// How a worker registration went.
+enum class registration { accepted, refreshed, refused };
+
+/// Workers, applications, drivers and executors of one master.
+class cluster_book {
+public:
+  explicit cluster_book(book_options opts = {});
+
+  // -- workers ------------------------------------------------------------------------
+  /// A worker registers. A known alive worker's retry only refreshes its
+  /// heartbeat (its accounts stay); one without cores or memory is refused
+  /// with `error` set. Newly accepted workers get waiting work.
+  registration register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
+                               std::string& error);
+  /// A heartbeat; false if the worker is unknown or not alive (it should register again).
+  bool heartbeat(const worker_id& id, monotonic_ms now);
+  /// A worker is gone (its actor went down, or it missed heartbeats): its
+  /// executors are lost, their applications told, its drivers recorded
+  /// failed, and the work is placed again on the remaining workers.
+  /// `clean`: it said so (logged as info, not as a warning).
+  book_decisions worker_lost(const worker_id& id, const std::string& why, bool clean = false);
+  /// A worker is shutting down cleanly: as lost, then decommissioned.
+  book_decisions worker_stopping(const worker_id& id);
+  /// Every alive worker silent for more than worker_timeout_ms is lost.
+  book_decisions check_heartbeats(monotonic_ms now);
+  bool is_alive(const worker_id& id) const;
+
+  // -- applications -------------------------------------------------------------------
+  /// A driver registers application `id` (the caller makes ids); false if
+  /// the id is taken. Executors for it go to `out`.
+  bool register_application(const app_id& id, app_request req, int64_t start_unix_ms, book_decisions& out);
+  /// The application ended (its driver said so): executors killed.
+  book_decisions unregister_application(const app_id& app, app_state final_state);
+  /// The application's driver went away without unregistering: it failed.
+  book_decisions driver_gone(const app_id& app);
+  /// Ends an application on request (killed); its driver is told.
+  book_decisions kill_application(const app_id& app, const std::string& why);
+  /// A worker reports an executor's state. A finished executor frees its
+  /// resources and is reported to its driver; failed ones count toward
+  /// max_executor_failures, which fails the application.
+  book_decisions executor_state_changed(const app_id& app, const executor_id& exec, executor_state state,
+                                        const std::string& message);
+
+  // -- drivers ------------------------------------------------------------------------
+  /// Driver `id` is submitted (cluster mode; the caller makes ids); false if
+  /// the id is taken. Its placement goes to `out`.
+  bool submit_driver(const driver_id& id, driver_request req, int64_t start_unix_ms, book_decisions& out);
+  /// Kills a driver on request; nullptr for an unknown id. A finished driver stays as it was.
+  const driver_record* kill_driver(const driver_id& id, book_decisions& out);
+  /// A worker reports a driver's state; "killed" is kept over a killed driver's exit.
+  book_decisions driver_state_changed(const driver_id& id, driver_state state, const std::string& message);
+
+  // -- views --------------------------------------------------------------------------
+  const std::map<worker_id, worker_record>& workers() const { return workers_; }
+  const std::map<app_id, app_record>& apps() const { return apps_; }
+  const std::map<driver_id, driver_record>& drivers() const { return drivers_; }
+  const worker_record* worker(const worker_id& id) const;
+  const app_record* app(const app_id& id) const;
+  const driver_record* driver(const driver_id& id) const;
+  const book_options& options() const { return opts_; }
+
+  /// Hook for supervised drivers (a later issue): whether a driver whose
+  /// worker was lost is relaunched. For now never: it is recorded failed.
+  bool relaunches(const driver_record& d) const;
+
+private:
+  /// Places submitted drivers first (as Spark does), then executors.
+  void schedule(book_decisions& out);
+  void schedule_drivers(book_decisions& out);
+  void release_executor(app_record& app, const executor_id& exec);
+  void release_driver(driver_record& d);
+  void finish_app(app_record& app, app_state final_state, book_decisions& out);
+  void finish_driver(driver_record& d, driver_state final_state, const std::string& message, book_decisions& out);
+  /// Drops the oldest finished applications/drivers beyond the retention bounds.
+  void retain(book_decisions& out);
+  /// Alive workers, in id order.
+  std::vector<worker_record*> alive_workers();
+
+  book_options opts_;
+  std::map<worker_id, worker_record> workers_;
+  std::map<app_id, app_record> apps_;          // ordered by id = registration order
+  std::map<driver_id, driver_record> drivers_;
+  std::deque<app_id> finished_apps_;           // oldest first
+  std::deque<driver_id> finished_drivers_;     // oldest first
+  size_t driver_rotation_ = 0;
+};
+
+} // namespace troupe
