@@ -1,5 +1,6 @@
 // Unit tests of settings: master URLs, sizes, conf keys, config files, argv.
 
+#include "runtime/command_line.hpp"
 #include "runtime/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -115,6 +116,15 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"network.timeout", "3000"},       {"register.timeout", "500"},
     {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
     {"driver.cores", "2"},             {"driver.memory", "256m"},
+    {"node.stop-grace", "101"},        {"driver.stop-grace", "102"},
+    {"executor.stop-grace", "103"},    {"client.timeout", "104"},
+    {"client.logs-timeout", "105"},    {"local-cluster.start-timeout", "106"},
+    {"local-cluster.register-timeout", "107"}, {"local-cluster.stop-grace", "108"},
+    {"worker.register-request-timeout", "109"}, {"worker.register-retry", "110"},
+    {"worker.connect-timeout", "111"}, {"worker.reconnect-delay", "112"},
+    {"worker.child-stop-grace", "113"}, {"driver.register-timeout", "114"},
+    {"driver.executor-wait-warning", "115"}, {"executor.connect-timeout", "116"},
+    {"shuffle.fetch-timeout", "117"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -128,8 +138,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.executor_memory_mb == 2048);
   BOOST_TEST(s.total_executor_cores == 9);
   BOOST_TEST(!s.spread_out);
-  BOOST_TEST(s.executor_isolation == "thread");
-  BOOST_TEST(s.driver_isolation == "thread");
+  BOOST_TEST((s.executor_isolation == isolation::thread));
+  BOOST_TEST((s.driver_isolation == isolation::thread));
   BOOST_TEST(s.shuffle_memory_fraction == 0.25);
   BOOST_TEST(s.shuffle_fetch_chunk_kb == 64);
   BOOST_TEST(s.shuffle_max_fetches == 2);
@@ -138,6 +148,15 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.network_timeout_ms == 3000);
   BOOST_TEST(s.register_timeout_ms == 500);
   BOOST_TEST(s.log_level == "debug");
+  const std::vector<int32_t> timeouts{s.stop_grace_ms, s.driver_stop_grace_ms, s.executor_stop_grace_ms,
+                                      s.client_timeout_ms, s.logs_timeout_ms, s.cluster_start_timeout_ms,
+                                      s.cluster_register_timeout_ms, s.cluster_stop_grace_ms, s.worker_ask_timeout_ms,
+                                      s.worker_register_retry_ms, s.worker_connect_timeout_ms,
+                                      s.worker_reconnect_delay_ms, s.worker_child_stop_grace_ms,
+                                      s.driver_register_timeout_ms, s.driver_executor_wait_ms,
+                                      s.executor_connect_timeout_ms, s.fetch_timeout_ms};
+  for (size_t i = 0; i < timeouts.size(); ++i)
+    BOOST_TEST(timeouts[i] == static_cast<int32_t>(101 + i), "timeout " << i);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
@@ -208,7 +227,7 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   s.split_size_bytes = 1000;
   s.spread_out = false;
   s.shuffle_memory_fraction = 0.3;
-  s.driver_isolation = "thread";
+  s.driver_isolation = isolation::thread;
   s.log_level = "info";
   auto args = to_conf_args(s);
   BOOST_TEST(args.size() == 2 * 7u);
@@ -223,7 +242,7 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   BOOST_TEST(cl.opts.split_size_bytes == 1000);
   BOOST_TEST(!cl.opts.spread_out);
   BOOST_TEST(cl.opts.shuffle_memory_fraction == 0.3);
-  BOOST_TEST(cl.opts.driver_isolation == "thread");
+  BOOST_TEST((cl.opts.driver_isolation == isolation::thread));
   BOOST_TEST(cl.opts.log_level == "info");
   BOOST_TEST(cl.opts.app_id == "app-1");
   BOOST_TEST(cl.opts.executor_id == "3");
@@ -304,7 +323,7 @@ BOOST_AUTO_TEST_CASE(submit_parses_flags_and_keeps_app_args_verbatim) {
   const auto& s = cl.opts;
   BOOST_TEST((s.master.kind == master_kind::remote));
   BOOST_TEST(s.master.host == "10.0.0.1");
-  BOOST_TEST(s.deploy_mode == "cluster");
+  BOOST_TEST((s.deploy == deploy_mode::cluster));
   BOOST_TEST(s.supervise);
   BOOST_TEST(s.wait);
   BOOST_TEST(s.executor_cores == 2);
@@ -359,7 +378,7 @@ BOOST_AUTO_TEST_CASE(command_line_conf_wins_over_properties_file) {
 BOOST_AUTO_TEST_CASE(node_roles_and_ports) {
   auto master = parse({"node", "--role", "master"});
   BOOST_TEST(master.error.empty(), master.error);
-  BOOST_TEST(master.opts.role == "master");
+  BOOST_TEST((master.opts.role == node_role::master));
   BOOST_TEST(master.opts.port == 7077);
   BOOST_TEST(parse({"node", "--role=master", "--port=9000"}).opts.port == 9000);
   auto worker = parse({"node", "--role", "worker", "--master", "troupe://m:7077", "--cores", "3",
