@@ -207,7 +207,8 @@ void start_app(self_ptr self) {
   auto args = st.opts.desc.args;
   auto ctx_opts = st.opts.ctx;
   caf::actor me = self;
-  st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
+  try {
+    st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
     int code = 0;
     std::string error;
     try {
@@ -226,7 +227,11 @@ void start_app(self_ptr self) {
       error = "the application threw an unknown exception";
     }
     caf::anon_send(me, done_v, code, error);
-  });
+    });
+  } catch (const std::exception& e) {
+    // No thread for the application (the machine refused one): fail it, never std::terminate.
+    finish(self, 1, std::string("cannot start the application's thread: ") + e.what());
+  }
 }
 
 } // namespace
