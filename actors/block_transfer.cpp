@@ -61,7 +61,7 @@ namespace {
 /// One attempt: false when the peer's handle died during it.
 bool fetch_once(caf::actor_system& sys, const caf::actor& peer, int32_t shuffle, int32_t reduce,
                 const std::vector<int32_t>& maps, int32_t chunk_bytes, int32_t max_in_flight,
-                std::vector<remote_block>& out) {
+                std::chrono::milliseconds silence, std::vector<remote_block>& out) {
   out.assign(maps.size(), remote_block{});
   caf::scoped_actor self{sys};
   self->monitor(peer);
@@ -102,7 +102,7 @@ bool fetch_once(caf::actor_system& sys, const caf::actor& peer, int32_t shuffle,
         start_next();
       },
       [&](caf::down_msg&) { lost = true; },
-      caf::after(std::chrono::seconds(120)) >> [&] { lost = true; });
+      caf::after(silence) >> [&] { lost = true; });
   }
   self->demonitor(peer);
   return !lost;
@@ -112,7 +112,8 @@ bool fetch_once(caf::actor_system& sys, const caf::actor& peer, int32_t shuffle,
 
 std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers, const std::string& exec,
                                        int32_t shuffle, int32_t reduce, const std::vector<int32_t>& maps,
-                                       int32_t chunk_bytes, int32_t max_in_flight) {
+                                       int32_t chunk_bytes, int32_t max_in_flight,
+                                       std::chrono::milliseconds silence) {
   std::vector<remote_block> out;
   // Two executors connecting to each other at once can see one of the two
   // connections (and the proxies on it) closed: reconnect before giving up.
@@ -121,7 +122,7 @@ std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers,
     auto peer = peers.connect(exec, error);
     if (!peer)
       throw fetch_failed(shuffle, maps.empty() ? 0 : maps.front(), exec, error);
-    if (fetch_once(sys, peer, shuffle, reduce, maps, chunk_bytes, max_in_flight, out))
+    if (fetch_once(sys, peer, shuffle, reduce, maps, chunk_bytes, max_in_flight, silence, out))
       return out;
     peers.forget(exec, peer);
     log::executor()->info("fetch from exec={} interrupted (attempt {}); reconnecting", exec, attempt + 1);

@@ -9,6 +9,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,10 +37,11 @@ private:
   std::map<std::string, caf::actor> handles_;
 };
 
-/// Fetches blocks (shuffle, m, reduce) of `maps` from executor `exec`.
+/// Fetches blocks (shuffle, m, reduce) of `maps` from executor `exec`; a peer
+/// silent for `silence` (shuffle.fetch-timeout) counts as gone.
 std::vector<remote_block> fetch_remote(caf::actor_system& sys, peer_book& peers, const std::string& exec,
                                        int32_t shuffle, int32_t reduce, const std::vector<int32_t>& maps,
-                                       int32_t chunk_bytes, int32_t max_in_flight);
+                                       int32_t chunk_bytes, int32_t max_in_flight, std::chrono::milliseconds silence);
 
 /// Answers fetch_block requests from a store, encoding each block once.
 class block_server {

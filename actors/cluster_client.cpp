@@ -35,7 +35,10 @@ void configure_system(caf::actor_system_config& cfg, const settings& s) {
 master_connection connect_master(caf::actor_system& sys, const std::string& host, uint16_t port,
                                  std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto pause = 50ms;
+  // Backoff between attempts (not a timeout: `timeout` bounds the whole).
+  constexpr auto first_pause = 50ms;
+  constexpr auto max_pause = 1000ms;
+  auto pause = std::chrono::milliseconds(first_pause);
   for (;;) {
     auto h = sys.middleman().remote_actor(host, port);
     if (h)
@@ -44,7 +47,7 @@ master_connection connect_master(caf::actor_system& sys, const std::string& host
       return {nullptr, "no master answers at " + host + ":" + std::to_string(port) + " (gave up after "
                          + std::to_string(timeout.count()) + " ms: " + sys.render(h.error()) + ")"};
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    pause = std::min<std::chrono::milliseconds>(pause * 2, max_pause);
   }
 }
 
@@ -65,12 +68,12 @@ int with_master(const settings& s, const std::function<int(caf::actor_system&, c
 }
 
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
-                            int32_t poll_ms) {
+                            int32_t poll_ms, std::chrono::milliseconds request_timeout) {
   caf::scoped_actor self{sys};
   for (;;) {
     driver_status st;
     std::string err;
-    self->request(master, 10s, request_driver_status{driver})
+    self->request(master, request_timeout, request_driver_status{driver})
       .receive([&](driver_status& r) { st = std::move(r); }, [&](caf::error& e) { err = sys.render(e); });
     if (!err.empty())
       return driver_status{false, driver, {}, driver_state::failed, {}, {}, 0, 0, false, err};
@@ -80,10 +83,11 @@ driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, co
   }
 }
 
-driver_logs fetch_logs(caf::actor_system& sys, const caf::actor& master, const std::string& driver) {
+driver_logs fetch_logs(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
+                       std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys};
   driver_logs logs;
-  self->request(master, 15s, request_driver_logs{driver, 1 << 20})
+  self->request(master, timeout, request_driver_logs{driver, 1 << 20})
     .receive([&](driver_logs& r) { logs = std::move(r); },
              [&](caf::error& e) { logs.message = "the master did not answer: " + sys.render(e); });
   return logs;
@@ -91,10 +95,11 @@ driver_logs fetch_logs(caf::actor_system& sys, const caf::actor& master, const s
 
 namespace {
 
-std::optional<cluster_status> query_status(caf::actor_system& sys, const caf::actor& master, std::string& error) {
+std::optional<cluster_status> query_status(caf::actor_system& sys, const caf::actor& master,
+                                           std::chrono::milliseconds timeout, std::string& error) {
   caf::scoped_actor self{sys};
   std::optional<cluster_status> out;
-  self->request(master, 10s, request_cluster_status{})
+  self->request(master, timeout, request_cluster_status{})
     .receive([&](cluster_status& st) { out = std::move(st); }, [&](caf::error& e) { error = sys.render(e); });
   return out;
 }
@@ -165,7 +170,8 @@ void print_driver(const driver_status& d) {
 } // namespace
 
 bool await_workers(caf::actor_system& sys, const std::string& host, uint16_t port, int32_t workers,
-                   std::chrono::milliseconds timeout, std::string& error) {
+                   std::chrono::milliseconds timeout, std::chrono::milliseconds request_timeout,
+                   std::string& error) {
   auto master = connect_master(sys, host, port, timeout);
   if (!master) {
     error = master.error;
@@ -173,7 +179,7 @@ bool await_workers(caf::actor_system& sys, const std::string& host, uint16_t por
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto st = query_status(sys, master.handle, error);
+    auto st = query_status(sys, master.handle, request_timeout, error);
     if (!st)
       return false;
     int32_t alive = 0;
@@ -194,7 +200,7 @@ int control(caf::actor_system& sys, const caf::actor& master, const std::string&
   caf::scoped_actor self{sys};
   if (command == "status" && driver.empty()) {
     std::string error;
-    auto st = query_status(sys, master, error);
+    auto st = query_status(sys, master, std::chrono::milliseconds(s.client_timeout_ms), error);
     if (!st) {
       std::cerr << "error: the master did not answer: " << error << std::endl;
       return 1;
@@ -203,7 +209,7 @@ int control(caf::actor_system& sys, const caf::actor& master, const std::string&
     return 0;
   }
   if (command == "logs") {
-    auto logs = fetch_logs(sys, master, driver);
+    auto logs = fetch_logs(sys, master, driver, std::chrono::milliseconds(s.logs_timeout_ms));
     if (!logs.found) {
       std::cerr << "error: " << logs.message << std::endl;
       return 1;
@@ -216,10 +222,11 @@ int control(caf::actor_system& sys, const caf::actor& master, const std::string&
   std::string err;
   auto reply = [&](driver_status& r) { st = std::move(r); };
   auto fail = [&](caf::error& e) { err = sys.render(e); };
+  auto timeout = std::chrono::milliseconds(s.client_timeout_ms);
   if (command == "kill")
-    self->request(master, 10s, kill_driver{driver}).receive(reply, fail);
+    self->request(master, timeout, kill_driver{driver}).receive(reply, fail);
   else
-    self->request(master, 10s, request_driver_status{driver}).receive(reply, fail);
+    self->request(master, timeout, request_driver_status{driver}).receive(reply, fail);
   if (!err.empty()) {
     std::cerr << "error: the master did not answer: " << err << std::endl;
     return 1;

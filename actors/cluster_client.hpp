@@ -38,16 +38,20 @@ master_connection connect_master(caf::actor_system& sys, const settings& s);
 /// runs `body` with both; reports a master that does not answer (exit 1).
 int with_master(const settings& s, const std::function<int(caf::actor_system&, const caf::actor&)>& body);
 
-/// Polls a driver's state until it has finished; `found` false if the master forgot it.
+/// Polls a driver's state every `poll_ms` until it has finished; `found` false
+/// if the master forgot it or did not answer within `request_timeout`.
 driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
-                            int32_t poll_ms);
+                            int32_t poll_ms, std::chrono::milliseconds request_timeout);
 
 /// The tail of a driver's stdout and stderr, through the master and its worker.
-driver_logs fetch_logs(caf::actor_system& sys, const caf::actor& master, const std::string& driver);
+driver_logs fetch_logs(caf::actor_system& sys, const caf::actor& master, const std::string& driver,
+                       std::chrono::milliseconds timeout);
 
-/// Waits until the master at host:port has `workers` alive workers.
+/// Waits until the master at host:port has `workers` alive workers; each
+/// status request may take `request_timeout`.
 bool await_workers(caf::actor_system& sys, const std::string& host, uint16_t port, int32_t workers,
-                   std::chrono::milliseconds timeout, std::string& error);
+                   std::chrono::milliseconds timeout, std::chrono::milliseconds request_timeout,
+                   std::string& error);
 
 /// `troupe status|kill|logs --master URL [DRIVER_ID]`; returns the exit status.
 int run_control(const std::string& command, const settings& s, const std::string& driver);

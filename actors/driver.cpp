@@ -34,7 +34,8 @@ struct job_ticket {
 /// wake the actor, and block on the ticket's future.
 class driver_bridge final : public job_runner {
 public:
-  explicit driver_bridge(caf::actor driver) : driver_(std::move(driver)) {}
+  driver_bridge(caf::actor driver, std::chrono::milliseconds warn_every)
+    : driver_(std::move(driver)), warn_every_(warn_every) {}
 
   std::vector<std::string> run_job(job_request req) override {
     auto ticket = std::make_shared<job_ticket>();
@@ -56,7 +57,7 @@ public:
   int32_t total_cores() override {
     std::unique_lock<std::mutex> lock{mtx_};
     while (cores_ == 0 && stop_reason_.empty()) {
-      if (!cv_.wait_for(lock, std::chrono::seconds(15), [&] { return cores_ > 0 || !stop_reason_.empty(); }))
+      if (!cv_.wait_for(lock, warn_every_, [&] { return cores_ > 0 || !stop_reason_.empty(); }))
         log::driver()->warn("no executor has registered yet; the cluster may have no free cores or memory");
     }
     if (cores_ == 0)
@@ -90,6 +91,7 @@ public:
 
 private:
   caf::actor driver_;
+  std::chrono::milliseconds warn_every_;
   std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<job_ticket>> queue_;
@@ -205,7 +207,8 @@ void start_app(self_ptr self) {
   auto args = st.opts.desc.args;
   auto ctx_opts = st.opts.ctx;
   caf::actor me = self;
-  st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
+  try {
+    st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
     int code = 0;
     std::string error;
     try {
@@ -224,7 +227,11 @@ void start_app(self_ptr self) {
       error = "the application threw an unknown exception";
     }
     caf::anon_send(me, done_v, code, error);
-  });
+    });
+  } catch (const std::exception& e) {
+    // No thread for the application (the machine refused one): fail it, never std::terminate.
+    finish(self, 1, std::string("cannot start the application's thread: ") + e.what());
+  }
 }
 
 } // namespace
@@ -244,6 +251,8 @@ driver_options driver_options_from(const settings& s, const driver_id& id) {
   d.max_failures = s.task_max_failures;
   d.extra_tasks = s.extra_tasks_per_executor;
   d.executor_timeout_ms = s.worker_timeout_ms;
+  d.register_timeout_ms = s.driver_register_timeout_ms;
+  d.executor_wait_warning_ms = s.driver_executor_wait_ms;
   d.outcome = std::make_shared<driver_outcome>();
   return d;
 }
@@ -253,7 +262,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     auto& st = self->state;
     st.opts = opts;
     st.dag = std::make_unique<dag_scheduler>(opts.max_failures);
-    st.bridge = std::make_shared<driver_bridge>(caf::actor{self});
+    st.bridge = std::make_shared<driver_bridge>(caf::actor{self}, std::chrono::milliseconds(opts.executor_wait_warning_ms));
     self->set_default_handler([](caf::scheduled_actor*, caf::message_view& m) -> caf::result<caf::message> {
       log::driver()->warn("unexpected message ignored: {}", caf::to_string(m.copy_content_to_message()));
       return caf::sec::unexpected_message;
@@ -281,7 +290,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     st.opts.desc.driver_port = *port;
     auto timeout = std::chrono::milliseconds(std::max(opts.executor_timeout_ms, 100));
     self->delayed_send(self, timeout / 4, tick_v);
-    self->request(opts.master, std::chrono::seconds(30), register_application{st.opts.desc, self})
+    self->request(opts.master, std::chrono::milliseconds(opts.register_timeout_ms), register_application{st.opts.desc, self})
       .then(
         [self](const registered_application& r) {
           self->state.app = r.app;

@@ -32,6 +32,8 @@ struct driver_options {
   int32_t max_failures = 4;
   int32_t extra_tasks = 2;  ///< scheduler.extra-tasks
   int32_t executor_timeout_ms = 5000;  ///< an executor silent this long is lost
+  int32_t register_timeout_ms = default_ms::driver_register_timeout;   ///< driver.register-timeout
+  int32_t executor_wait_warning_ms = default_ms::driver_executor_wait; ///< driver.executor-wait-warning
   std::shared_ptr<driver_outcome> outcome;
 };
 

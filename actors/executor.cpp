@@ -109,6 +109,8 @@ executor_options executor_options_from(const settings& s) {
   e.fetch_chunk_kb = s.shuffle_fetch_chunk_kb;
   e.max_fetches = s.shuffle_max_fetches;
   e.heartbeat_interval_ms = s.heartbeat_interval_ms;
+  e.connect_timeout_ms = s.executor_connect_timeout_ms;
+  e.fetch_timeout_ms = s.fetch_timeout_ms;
   return e;
 }
 
@@ -125,10 +127,11 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     auto* sysp = &self->system();
     auto chunk = std::max(opts.fetch_chunk_kb, 1) * 1024;
     auto in_flight = std::max(opts.max_fetches, 1);
+    auto silence = std::chrono::milliseconds(opts.fetch_timeout_ms);
     st.fetcher = std::make_unique<executor_fetcher>(
-      opts.app, [sysp, peers, chunk, in_flight](const executor_id& exec, shuffle_id s, int32_t reduce,
-                                                const std::vector<int32_t>& maps) {
-        return fetch_remote(*sysp, *peers, exec, s, reduce, maps, chunk, in_flight);
+      opts.app, [sysp, peers, chunk, in_flight, silence](const executor_id& exec, shuffle_id s, int32_t reduce,
+                                                         const std::vector<int32_t>& maps) {
+        return fetch_remote(*sysp, *peers, exec, s, reduce, maps, chunk, in_flight, silence);
       });
     st.serve_pool = std::make_unique<thread_pool>(1);
     st.pool = std::make_unique<thread_pool>(static_cast<size_t>(std::max(opts.cores, 1)));
@@ -153,7 +156,8 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
       return {};
     }
     st.port = *port;
-    self->request(self->system().middleman().actor_handle(), std::chrono::seconds(30), caf::connect_atom::value,
+    self->request(self->system().middleman().actor_handle(), std::chrono::milliseconds(opts.connect_timeout_ms),
+                  caf::connect_atom::value,
                   opts.driver_host, opts.driver_port)
       .then(
         [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {

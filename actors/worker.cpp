@@ -4,6 +4,7 @@
 #include "actors/executor.hpp"
 #include "actors/protocol.hpp"
 #include "runtime/log.hpp"
+#include "runtime/node_command.hpp"
 #include "runtime/process.hpp"
 
 #include <caf/all.hpp>
@@ -58,7 +59,7 @@ void connect_and_register(self_ptr self);
 void register_with_master(self_ptr self) {
   auto& o = self->state.opts;
   register_worker reg{o.id, o.host, o.port, o.cores, o.memory_mb, o.work_dir, self};
-  self->request(self->state.master, std::chrono::seconds(5), std::move(reg))
+  self->request(self->state.master, std::chrono::milliseconds(o.ask_timeout_ms), std::move(reg))
     .then(
       [=](const registered_worker& r) {
         self->state.registered = true;
@@ -66,7 +67,7 @@ void register_with_master(self_ptr self) {
       },
       [=](caf::error& err) {
         log::worker()->warn("registration failed id={}: {}", self->state.opts.id, self->system().render(err));
-        self->delayed_send(self, std::chrono::milliseconds(500), wake_v);
+        self->delayed_send(self, std::chrono::milliseconds(self->state.opts.register_retry_ms), wake_v);
       });
 }
 
@@ -79,13 +80,14 @@ void connect_and_register(self_ptr self) {
     register_with_master(self);
     return;
   }
-  self->request(self->system().middleman().actor_handle(), std::chrono::seconds(5), caf::connect_atom::value,
+  self->request(self->system().middleman().actor_handle(), std::chrono::milliseconds(st.opts.connect_timeout_ms),
+                caf::connect_atom::value,
                 st.opts.master_host, st.opts.master_port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         self->state.master = caf::actor_cast<caf::actor>(ptr);
         if (!self->state.master) {
-          self->delayed_send(self, std::chrono::milliseconds(200), wake_v);
+          self->delayed_send(self, std::chrono::milliseconds(self->state.opts.reconnect_delay_ms), wake_v);
           return;
         }
         self->monitor(self->state.master);
@@ -147,7 +149,7 @@ void launch_executor_here(self_ptr self, launch_executor& l) {
     report_executor(self, c, executor_state::failed, err);
     return;
   }
-  if (st.opts.executor_isolation == "thread") {
+  if (st.opts.executor_isolation == isolation::thread) {
     // The settings a child process would get: the worker's, then the app's conf.
     auto es = st.opts.base;
     for (auto& [k, v] : l.desc.conf)
@@ -166,16 +168,8 @@ void launch_executor_here(self_ptr self, launch_executor& l) {
     c.handle = spawn_executor(self->system(), eo);
     self->monitor(c.handle);
   } else {
-    std::vector<std::string> argv{self_executable(), "node", "--role", "executor", "--app-id", l.app,
-                                  "--executor-id", l.exec, "--host", st.opts.host, "--cores", std::to_string(l.cores),
-                                  "--memory", std::to_string(l.memory_mb) + "m", "--work-dir", c.dir,
-                                  "--driver-url", "troupe://" + l.desc.driver_host + ":" + std::to_string(l.desc.driver_port)};
-    auto child_args = to_conf_args(st.opts.base);
-    argv.insert(argv.end(), child_args.begin(), child_args.end());
-    for (auto& [k, v] : l.desc.conf) {
-      argv.push_back("--conf");
-      argv.push_back(k + "=" + v);
-    }
+    auto argv = executor_command(st.opts.base, {l.app, l.exec, st.opts.host, l.cores, l.memory_mb, c.dir,
+                                                l.desc.driver_host, l.desc.driver_port, l.desc.conf});
     try {
       c.pid = start_process(argv, c.dir + "/stdout", c.dir + "/stderr");
     } catch (const std::exception& e) {
@@ -198,7 +192,7 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     report_driver(self, c, driver_state::failed, err);
     return;
   }
-  if (st.opts.driver_isolation == "thread") {
+  if (st.opts.driver_isolation == isolation::thread) {
     // One thread's stdout cannot be told apart from the process's: leave a
     // marker so that `troupe logs` says where the output went.
     std::ofstream(c.dir + "/in-worker-process") << "driver output goes to the worker's stdout\n";
@@ -216,13 +210,8 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     c.handle = spawn_driver(self->system(), d);
     self->monitor(c.handle);
   } else {
-    std::vector<std::string> argv{self_executable(), "node", "--role", "driver", "--master", l.master_url,
-                                  "--driver-id", l.driver, "--host", st.opts.host};
-    auto child_args = to_conf_args(st.opts.base);
-    argv.insert(argv.end(), child_args.begin(), child_args.end());
-    argv.insert(argv.end(), l.desc.conf_args.begin(), l.desc.conf_args.end());
-    argv.push_back(l.desc.app);
-    argv.insert(argv.end(), l.desc.args.begin(), l.desc.args.end());
+    auto argv = driver_command(st.opts.base, {l.master_url, l.driver, st.opts.host, l.desc.conf_args, l.desc.app,
+                                              l.desc.args});
     try {
       c.pid = start_process(argv, c.dir + "/stdout", c.dir + "/stderr", c.dir);
     } catch (const std::exception& e) {
@@ -306,6 +295,22 @@ void quit_after_children(self_ptr self) {
 
 } // namespace
 
+worker_options worker_options_from(const settings& s) {
+  worker_options w;
+  w.host = s.host;
+  w.heartbeat_interval_ms = s.heartbeat_interval_ms;
+  w.executor_isolation = s.executor_isolation;
+  w.driver_isolation = s.driver_isolation;
+  w.base = s;
+  w.register_timeout_ms = s.register_timeout_ms;
+  w.ask_timeout_ms = s.worker_ask_timeout_ms;
+  w.register_retry_ms = s.worker_register_retry_ms;
+  w.connect_timeout_ms = s.worker_connect_timeout_ms;
+  w.reconnect_delay_ms = s.worker_reconnect_delay_ms;
+  w.child_stop_grace_ms = s.worker_child_stop_grace_ms;
+  return w;
+}
+
 caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
   return sys.spawn([opts](self_ptr self) -> caf::behavior {
     self->state.opts = opts;
@@ -322,7 +327,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         st.master = nullptr;
         st.started = clock::now();
         if (st.opts.master_port != 0)
-          self->delayed_send(self, std::chrono::milliseconds(200), wake_v);
+          self->delayed_send(self, std::chrono::milliseconds(st.opts.reconnect_delay_ms), wake_v);
         else
           quit_after_children(self);
         return;

@@ -2,10 +2,14 @@
 
 #include "actors/cluster_client.hpp"
 #include "actors/deploy.hpp"
+#include "actors/local_cluster.hpp"
+#include "actors/nodes.hpp"
+#include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
+#include "runtime/command_line.hpp"
 #include "runtime/log.hpp"
-#include "runtime/settings.hpp"
 
+#include <exception>
 #include <iostream>
 
 namespace {
@@ -17,9 +21,7 @@ int list_apps() {
   return 0;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   // Before any thread starts: SIGINT and SIGTERM are taken with sigwait, so
   // that nodes stop cleanly (workers stop their executors first).
   troupe::block_stop_signals();
@@ -53,4 +55,19 @@ int main(int argc, char** argv) {
     return troupe::run_control(cl.command, cl.opts, cl.driver_id);
   std::cout << cl.usage;
   return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Whatever a command throws ends it with a message and exit 1, never with
+  // std::terminate (e.g. threads the machine cannot create).
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+  } catch (...) {
+    std::cerr << "error: an unknown exception stopped troupe" << std::endl;
+  }
+  return 1;
 }

@@ -1,8 +1,10 @@
-#include "runtime/settings.hpp"
+#include "runtime/command_line.hpp"
 
 #include "runtime/parse_int.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <cctype>
 #include <charconv>
 #include <limits>
@@ -19,9 +21,18 @@ namespace troupe {
 
 namespace {
 
-/// A flag of a command: its name, its value's placeholder ("" = a switch), its help.
+struct parse_state;
+
+/// Parses one flag's value into the parse state; returns an error naming the
+/// flag and the value, or "".
+using flag_parser = std::function<std::string(parse_state&, const std::string& name, const std::string& value)>;
+
+/// A flag of a command: its name, its value's placeholder ("" = a switch), its
+/// help, and its parser. The one place a flag is defined.
 struct flag_def {
-  std::string_view name, arg, help;
+  std::string_view name, arg;
+  std::string help;
+  flag_parser parse;
 };
 
 /// A command: its synopsis, a one-line summary, a paragraph, its flags.
@@ -30,11 +41,151 @@ struct command_def {
   std::vector<flag_def> flags;
 };
 
+/// A conf key set by a flag, --conf or the properties file, applied in order at the end.
+struct conf_op {
+  std::string origin, key, value;
+};
+
+/// What the flags of one command line write to.
+struct parse_state {
+  command_line& cl;
+  std::vector<conf_op> confs;
+  std::string properties_file;
+  std::optional<std::string> master;
+  bool port_given = false;
+};
+
+// -- flag parsers ------------------------------------------------------------------
+
+/// The value as a conf key (e.g. --executor-cores sets executor.cores).
+flag_parser conf_flag(std::string key) {
+  return [key](parse_state& p, const std::string& name, const std::string& v) {
+    p.confs.push_back({name, key, v});
+    return std::string{};
+  };
+}
+
+/// A switch that sets a bool.
+flag_parser switch_flag(bool command_line::*field) {
+  return [field](parse_state& p, const std::string&, const std::string&) {
+    p.cl.*field = true;
+    return std::string{};
+  };
+}
+flag_parser switch_flag(bool settings::*field) {
+  return [field](parse_state& p, const std::string&, const std::string&) {
+    p.cl.opts.*field = true;
+    return std::string{};
+  };
+}
+
+/// A non-empty string.
+flag_parser string_flag(std::string settings::*field) {
+  return [field](parse_state& p, const std::string& name, const std::string& v) {
+    if (v.empty())
+      return "flag " + name + " needs a non-empty value";
+    p.cl.opts.*field = v;
+    return std::string{};
+  };
+}
+
+/// An integer in min..max.
+template <class Field>
+std::string parse_int_into(Field& field, const std::string& name, const std::string& v, int64_t min, int64_t max) {
+  int64_t n = 0;
+  if (!parse_int(v, n) || n < min || n > max)
+    return "flag " + name + " needs an integer in " + std::to_string(min) + ".." + std::to_string(max) + ", got '"
+           + v + "'";
+  field = static_cast<Field>(n);
+  return {};
+}
+
+flag_parser int_flag(int32_t settings::*field, int64_t min, int64_t max) {
+  return [=](parse_state& p, const std::string& name, const std::string& v) {
+    return parse_int_into(p.cl.opts.*field, name, v, min, max);
+  };
+}
+
+flag_parser port_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) {
+    p.port_given = true;
+    return parse_int_into(p.cl.opts.port, name, v, 0, 65535);
+  };
+}
+
+flag_parser workers_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) {
+    return parse_int_into(p.cl.simulate_workers, name, v, 1, max_workers);
+  };
+}
+
+flag_parser memory_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    auto mb = parse_memory_mb(v);
+    if (!mb || *mb > max_memory_mb)
+      return "flag " + name + " needs a positive size such as 512m or 4g, at most "
+             + std::to_string(max_memory_mb >> 20) + "t, got '" + v + "'";
+    p.cl.opts.memory_mb = *mb;
+    return {};
+  };
+}
+
+flag_parser master_flag() {
+  return [](parse_state& p, const std::string&, const std::string& v) {
+    p.master = v;
+    return std::string{};
+  };
+}
+
+flag_parser deploy_mode_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    auto m = parse_deploy_mode(v);
+    if (!m)
+      return name + " must be client or cluster, got '" + v + "'";
+    p.cl.opts.deploy = *m;
+    return {};
+  };
+}
+
+flag_parser role_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    auto r = parse_node_role(v);
+    if (!r)
+      return name + " must be master, worker, executor or driver, got '" + v + "'";
+    p.cl.opts.role = *r;
+    return {};
+  };
+}
+
+flag_parser conf_kv_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return "--conf expects key=value, got '" + v + "'";
+    p.confs.push_back({name, v.substr(0, eq), v.substr(eq + 1)});
+    return {};
+  };
+}
+
+flag_parser properties_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    if (v.empty())
+      return "flag " + name + " needs a non-empty value";
+    p.properties_file = v;
+    return {};
+  };
+}
+
+// -- the table -----------------------------------------------------------------------
+
 const std::vector<command_def>& commands() {
-  static const flag_def conf{"--conf", "KEY=VALUE", "set a conf key; repeatable (see submit -h)"};
-  static const flag_def level{"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off"};
-  static const flag_def props{"--properties-file", "FILE", "'key = value' lines; the command line wins"};
-  static const flag_def remote{"--master", "URL", "troupe://host:port of the master (required)"};
+  using s = settings;
+  static const flag_def conf{"--conf", "KEY=VALUE", "set a conf key; repeatable (see submit -h)", conf_kv_flag()};
+  static const flag_def level{"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off",
+                       conf_flag("log.level")};
+  static const flag_def props{"--properties-file", "FILE", "'key = value' lines; the command line wins", properties_flag()};
+  static const flag_def remote{"--master", "URL", "troupe://host:port of the master (required)", master_flag()};
+  static const std::string cores_help = "cores a worker offers (hardware threads; at most " + std::to_string(max_cores) + ")";
   static const std::vector<command_def> table{
     {"submit", "submit --master MASTER [OPTIONS] APP [APP_ARGS...]",
      "run an application locally or on a cluster",
@@ -46,49 +197,51 @@ const std::vector<command_def>& commands() {
                              "local-cluster[N,C,M]: a master and N workers\n"
                              "  (C cores, M MiB each) as processes on\n"
                              "  loopback, for this submission only\n"
-                             "troupe://host:port (or host:port): a cluster"},
+                             "troupe://host:port (or host:port): a cluster",
+       master_flag()},
       {"--deploy-mode", "client|cluster", "driver here (client, the default) or on a\n"
                                           "worker the master picks (cluster; needs\n"
-                                          "troupe://host:port)"},
-      {"--supervise", "", "cluster mode: relaunch the driver if it fails"},
-      {"--wait", "", "cluster mode: follow the driver until it ends"},
-      {"--executor-cores", "N", "cores per executor (conf executor.cores)"},
-      {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (executor.memory)"},
-      {"--total-executor-cores", "N", "cores to take in all (total-executor-cores)"},
-      {"--driver-cores", "N", "cluster mode: the driver's cores (driver.cores)"},
-      {"--driver-memory", "SIZE", "cluster mode: the driver's memory (driver.memory)"},
+                                          "troupe://host:port)",
+       deploy_mode_flag()},
+      {"--supervise", "", "cluster mode: relaunch the driver if it fails", switch_flag(&s::supervise)},
+      {"--wait", "", "cluster mode: follow the driver until it ends", switch_flag(&s::wait)},
+      {"--executor-cores", "N", "cores per executor (conf executor.cores)", conf_flag("executor.cores")},
+      {"--executor-memory", "SIZE", "memory per executor, e.g. 2g (executor.memory)", conf_flag("executor.memory")},
+      {"--total-executor-cores", "N", "cores to take in all (total-executor-cores)", conf_flag("total-executor-cores")},
+      {"--driver-cores", "N", "cluster mode: the driver's cores (driver.cores)", conf_flag("driver.cores")},
+      {"--driver-memory", "SIZE", "cluster mode: the driver's memory (driver.memory)", conf_flag("driver.memory")},
       conf, props, level}},
     {"node", "node --role master|worker|executor|driver [OPTIONS]",
      "run one role: master, worker, executor or driver",
      "Runs one role of a cluster until it is stopped.",
-     {{"--role", "ROLE", "master, worker, executor or driver (required)"},
-      {"--host", "H", "address to bind and advertise (127.0.0.1)"},
-      {"--port", "P", "port (master: 7077; others: any free port)"},
-      {"--master", "URL", "the master (troupe://host:port; for workers)"},
-      {"--cores", "N", "cores a worker offers (hardware threads)"},
-      {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)"},
-      {"--work-dir", "D", "a worker's logs and spills (default: work)"},
-      {"--app-id", "ID", "executor: its application (set by a worker)"},
-      {"--executor-id", "ID", "executor: its id (set by a worker)"},
-      {"--driver-url", "URL", "executor: troupe://host:port of its driver"},
-      {"--driver-id", "ID", "driver: its id; APP [APP_ARGS] follow the options"},
+     {{"--role", "ROLE", "master, worker, executor or driver (required)", role_flag()},
+      {"--host", "H", "address to bind and advertise (127.0.0.1)", string_flag(&s::host)},
+      {"--port", "P", "port (master: 7077; others: any free port)", port_flag()},
+      {"--master", "URL", "the master (troupe://host:port; for workers)", master_flag()},
+      {"--cores", "N", cores_help, int_flag(&s::cores, 1, max_cores)},
+      {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)", memory_flag()},
+      {"--work-dir", "D", "a worker's logs and spills (default: work)", string_flag(&s::work_dir)},
+      {"--app-id", "ID", "executor: its application (set by a worker)", string_flag(&s::app_id)},
+      {"--executor-id", "ID", "executor: its id (set by a worker)", string_flag(&s::executor_id)},
+      {"--driver-url", "URL", "executor: troupe://host:port of its driver", string_flag(&s::driver_url)},
+      {"--driver-id", "ID", "driver: its id; APP [APP_ARGS] follow the options", string_flag(&s::driver_id)},
       conf, props, level}},
     {"simulate", "simulate --workers N [OPTIONS]",
      "keep a master and N workers up on loopback",
      "Starts a master and N workers on loopback and keeps them up until interrupted.",
-     {{"--workers", "N", "number of workers (required, >= 1)"},
-      {"--cores", "C", "cores per worker (hardware threads)"},
-      {"--memory", "SIZE", "memory per worker (default: RAM - 1 GiB)"},
-      {"--threads", "", "workers as threads of this process"},
-      {"--port", "P", "the master's port (default 7077)"},
-      conf, level}},
+     {{"--workers", "N", "number of workers (required, 1.." + std::to_string(max_workers) + ")", workers_flag()},
+      {"--cores", "C", "cores per worker (hardware threads)", int_flag(&s::cores, 1, max_cores)},
+      {"--memory", "SIZE", "memory per worker (default: RAM - 1 GiB)", memory_flag()},
+      {"--threads", "", "workers as threads of this process", switch_flag(&command_line::simulate_threads)},
+      {"--port", "P", "the master's port (default 7077)", port_flag()},
+      conf, props, level}},
     {"status", "status --master troupe://host:port [DRIVER_ID]",
      "show the drivers of a cluster, or one driver",
-     "Shows the state of one driver, or of every driver the master knows.", {remote, level}},
+     "Shows the state of one driver, or of every driver the master knows.", {remote, conf, props, level}},
     {"kill", "kill --master troupe://host:port DRIVER_ID", "kill a cluster-mode driver",
-     "Kills a cluster-mode driver and its application.", {remote, level}},
+     "Kills a cluster-mode driver and its application.", {remote, conf, props, level}},
     {"logs", "logs --master troupe://host:port DRIVER_ID", "print a cluster-mode driver's log",
-     "Prints the log of a cluster-mode driver.", {remote, level}},
+     "Prints the log of a cluster-mode driver.", {remote, conf, props, level}},
     {"apps", "apps", "list the applications this build can run",
      "Lists the applications this build can run, with their arguments.", {}},
   };
@@ -146,7 +299,7 @@ const command_def* find_command(std::string_view name) {
 class option_parser {
 public:
   option_parser(command_line& cl, const command_def& cmd, std::vector<std::string> args)
-    : cl_(cl), cmd_(cmd), args_(std::move(args)) {}
+    : cl_(cl), cmd_(cmd), args_(std::move(args)), state_{cl, {}, {}, {}, false} {}
 
   /// Reads the flags. A positional ends the options when `stop_at_positional`
   /// (submit's APP; it and all after it land in rest()), else it is collected.
@@ -185,13 +338,13 @@ public:
         else
           return fail("flag " + name + " needs a value");
       }
-      if (auto err = handle(name, value); !err.empty())
+      if (auto err = f->parse(state_, name, value); !err.empty())
         return fail(err);
     }
-    if (!properties_file_.empty())
-      if (auto err = load_conf_file(cl_.opts, properties_file_); !err.empty())
+    if (!state_.properties_file.empty())
+      if (auto err = load_conf_file(cl_.opts, state_.properties_file); !err.empty())
         return fail(err);
-    for (const auto& [origin, key, value] : confs_)
+    for (const auto& [origin, key, value] : state_.confs)
       if (auto err = apply_conf(cl_.opts, key, value); !err.empty())
         return fail(origin == "--conf" ? err : origin + ": " + err);
     return true;
@@ -200,15 +353,15 @@ public:
   /// Parses the --master value into opts.master. Without one, fails with
   /// `missing` unless it is null; `remote_only` refuses local forms.
   bool take_master(const std::string* missing, bool remote_only) {
-    if (!master_)
+    if (!state_.master)
       return missing ? fail(*missing) : true;
     std::string err;
-    auto m = parse_master_url(*master_, err);
+    auto m = parse_master_url(*state_.master, err);
     if (!m)
-      return fail(err);
+      return fail("--master: " + err);
     if (remote_only && m->kind != master_kind::remote)
       return fail("troupe " + cl_.command + " needs --master troupe://host:port, got '"
-                  + *master_ + "'");
+                  + *state_.master + "'");
     cl_.opts.master = *m;
     return true;
   }
@@ -228,100 +381,15 @@ public:
 
   const std::vector<std::string>& positionals() const { return positionals_; }
   const std::vector<std::string>& rest() const { return rest_; }
-  bool port_given() const { return port_given_; }
+  bool port_given() const { return state_.port_given; }
 
 private:
-  /// Handles one flag with its value; returns an error or "".
-  std::string handle(const std::string& name, const std::string& v) {
-    auto& s = cl_.opts;
-    auto int_flag = [&](auto& field, int64_t min, int64_t max) -> std::string {
-      int64_t n = 0;
-      if (!parse_int(v, n) || n < min || n > max)
-        return "flag " + name + " needs an integer in " + std::to_string(min) + ".."
-               + std::to_string(max) + ", got '" + v + "'";
-      field = static_cast<std::remove_reference_t<decltype(field)>>(n);
-      return {};
-    };
-    auto nonempty = [&](std::string& field) -> std::string {
-      if (v.empty())
-        return "flag " + name + " needs a non-empty value";
-      field = v;
-      return {};
-    };
-    constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
-    static const std::map<std::string, std::string, std::less<>> conf_flags{
-      {"--executor-cores", "executor.cores"},
-      {"--executor-memory", "executor.memory"},
-      {"--total-executor-cores", "total-executor-cores"},
-      {"--driver-cores", "driver.cores"},
-      {"--driver-memory", "driver.memory"},
-      {"--log-level", "log.level"},
-    };
-    if (auto c = conf_flags.find(name); c != conf_flags.end()) {
-      confs_.push_back({name, c->second, v});
-    } else if (name == "--conf") {
-      auto eq = v.find('=');
-      if (eq == std::string::npos || eq == 0)
-        return "--conf expects key=value, got '" + v + "'";
-      confs_.push_back({name, v.substr(0, eq), v.substr(eq + 1)});
-    } else if (name == "--properties-file") {
-      return nonempty(properties_file_);
-    } else if (name == "--master") {
-      master_ = v;
-    } else if (name == "--deploy-mode") {
-      if (v != "client" && v != "cluster")
-        return "--deploy-mode must be client or cluster, got '" + v + "'";
-      s.deploy_mode = v;
-    } else if (name == "--supervise") {
-      s.supervise = true;
-    } else if (name == "--wait") {
-      s.wait = true;
-    } else if (name == "--threads") {
-      cl_.simulate_threads = true;
-    } else if (name == "--role") {
-      if (v != "master" && v != "worker" && v != "executor" && v != "driver")
-        return "--role must be master, worker, executor or driver, got '" + v + "'";
-      s.role = v;
-    } else if (name == "--host") {
-      return nonempty(s.host);
-    } else if (name == "--work-dir") {
-      return nonempty(s.work_dir);
-    } else if (name == "--app-id") {
-      return nonempty(s.app_id);
-    } else if (name == "--executor-id") {
-      return nonempty(s.executor_id);
-    } else if (name == "--driver-url") {
-      return nonempty(s.driver_url);
-    } else if (name == "--driver-id") {
-      return nonempty(s.driver_id);
-    } else if (name == "--port") {
-      port_given_ = true;
-      return int_flag(s.port, 0, 65535);
-    } else if (name == "--cores") {
-      return int_flag(s.cores, 1, int32_max);
-    } else if (name == "--workers") {
-      return int_flag(cl_.simulate_workers, 1, int32_max);
-    } else if (name == "--memory") {
-      auto mb = parse_memory_mb(v);
-      if (!mb)
-        return "flag --memory needs a positive size such as 512m or 4g, got '" + v + "'";
-      s.memory_mb = *mb;
-    }
-    return {};
-  }
-
-  struct conf_op {
-    std::string origin, key, value;
-  };
   command_line& cl_;
   const command_def& cmd_;
   std::vector<std::string> args_;
   std::vector<std::string> positionals_;
   std::vector<std::string> rest_;
-  std::vector<conf_op> confs_;
-  std::string properties_file_;
-  std::optional<std::string> master_;
-  bool port_given_ = false;
+  parse_state state_;
 };
 
 void parse_submit(command_line& cl, option_parser& p) {
@@ -330,7 +398,7 @@ void parse_submit(command_line& cl, option_parser& p) {
   if (!p.read(true) || !p.take_master(&missing, false))
     return;
   auto& s = cl.opts;
-  if (s.deploy_mode == "cluster" && s.master.kind != master_kind::remote)
+  if (needs_remote_master(s.deploy) && s.master.kind != master_kind::remote)
     p.fail("cluster deploy mode needs a troupe://host:port master");
   else if (p.rest().empty())
     p.fail("submit needs an APP to run (see troupe apps)");
@@ -346,19 +414,22 @@ void parse_node(command_line& cl, option_parser& p) {
   // A driver's options end at its APP, as submit's do; other roles take no argument.
   if (!p.read(true))
     return;
-  bool needs_master = s.role == "worker" || s.role == "driver";
-  if (s.role.empty())
+  if (!s.role) {
     p.fail("node needs --role master|worker|executor|driver");
-  else if (s.role != "driver" && !p.rest().empty())
+    return;
+  }
+  auto role = *s.role;
+  bool needs_master = role == node_role::worker || role == node_role::driver;
+  if (role != node_role::driver && !p.rest().empty())
     p.fail("unexpected argument '" + p.rest().front() + "' for troupe node");
-  else if (s.role == "executor" && (s.app_id.empty() || s.executor_id.empty() || s.driver_url.empty()))
+  else if (role == node_role::executor && (s.app_id.empty() || s.executor_id.empty() || s.driver_url.empty()))
     p.fail("an executor needs --app-id, --executor-id and --driver-url");
-  else if (s.role == "driver" && (s.driver_id.empty() || p.rest().empty()))
+  else if (role == node_role::driver && (s.driver_id.empty() || p.rest().empty()))
     p.fail("a driver needs --driver-id and an APP");
   else if (p.take_master(needs_master ? &missing : nullptr, needs_master) && !p.port_given()) {
-    s.port = s.role == "master" ? 7077 : 0;
+    s.port = role == node_role::master ? 7077 : 0;
   }
-  if (s.role == "driver" && !p.rest().empty() && cl.error.empty()) {
+  if (role == node_role::driver && !p.rest().empty() && cl.error.empty()) {
     s.app = p.rest().front();
     s.app_args.assign(p.rest().begin() + 1, p.rest().end());
   }
@@ -388,6 +459,21 @@ void parse_driver_command(command_line& cl, option_parser& p) {
 }
 
 } // namespace
+
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
+  for (const auto& c : commands())
+    names.emplace_back(c.name);
+  return names;
+}
+
+std::vector<flag_info> command_flags(std::string_view command) {
+  std::vector<flag_info> flags;
+  if (auto c = find_command(command))
+    for (const auto& f : c->flags)
+      flags.push_back({std::string{f.name}, std::string{f.arg}, f.help});
+  return flags;
+}
 
 command_line parse_command_line(int argc, const char* const* argv) {
   command_line cl;

@@ -102,15 +102,18 @@ std::string render_double(double d) {
 /// How a conf key's value is parsed, checked and rendered.
 enum class conf_type { integer, bytes, memory, boolean, isolation, fraction, level };
 
+constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
+
 /// The field a conf key sets.
 using conf_field = std::variant<int32_t settings::*, int64_t settings::*, bool settings::*,
-                                double settings::*, std::string settings::*>;
+                                double settings::*, std::string settings::*, isolation settings::*>;
 
 struct conf_def {
   const char* key;
   conf_field field;
   conf_type type;
-  int32_t min; // integer keys only
+  int64_t min;  // integer keys only
+  int64_t max;  // integer and memory keys: the most the process can honour
   const char* meaning;
 };
 
@@ -119,49 +122,85 @@ const std::vector<conf_def>& conf_table() {
   using t = conf_type;
   using s = settings;
   static const std::vector<conf_def> table{
-    {"task.max-failures", &s::task_max_failures, t::integer, 1,
+    {"task.max-failures", &s::task_max_failures, t::integer, 1, int32_max,
      "attempts of one task before its job fails"},
-    {"scheduler.extra-tasks", &s::extra_tasks_per_executor, t::integer, 0,
+    {"scheduler.extra-tasks", &s::extra_tasks_per_executor, t::integer, 0, 1 << 20,
      "tasks queued on an executor beyond its cores, so its threads never wait for the driver"},
-    {"default.parallelism", &s::default_parallelism, t::integer, 0,
+    {"default.parallelism", &s::default_parallelism, t::integer, 0, 1 << 20,
      "partitions when an operation is given none; 0 = total executor cores"},
-    {"text-file.split-size", &s::split_size_bytes, t::bytes, 0,
+    {"text-file.split-size", &s::split_size_bytes, t::bytes, 0, 0,
      "bytes per text_file partition (suffix k, m or g allowed)"},
-    {"executor.cores", &s::executor_cores, t::integer, 0,
+    {"executor.cores", &s::executor_cores, t::integer, 0, max_cores,
      "cores per executor; 0 = one executor per worker, all its free cores"},
-    {"executor.memory", &s::executor_memory_mb, t::memory, 0, "memory per executor (512m, 2g, ...)"},
-    {"total-executor-cores", &s::total_executor_cores, t::integer, 0,
+    {"executor.memory", &s::executor_memory_mb, t::memory, 0, max_memory_mb, "memory per executor (512m, 2g, ...)"},
+    {"total-executor-cores", &s::total_executor_cores, t::integer, 0, int32_max,
      "cores an application takes in all; 0 = all it can get"},
-    {"deploy.spread-out", &s::spread_out, t::boolean, 0,
+    {"deploy.spread-out", &s::spread_out, t::boolean, 0, 0,
      "spread executors over workers (true) or fill one worker first (false)"},
-    {"executor.isolation", &s::executor_isolation, t::isolation, 0,
+    {"executor.isolation", &s::executor_isolation, t::isolation, 0, 0,
      "executors as child processes of a worker (process) or in it (thread)"},
-    {"driver.isolation", &s::driver_isolation, t::isolation, 0,
+    {"driver.isolation", &s::driver_isolation, t::isolation, 0, 0,
      "cluster-mode drivers as child processes of a worker or in it"},
-    {"driver.cores", &s::driver_cores, t::integer, 1, "cores a cluster-mode driver takes on its worker"},
-    {"driver.memory", &s::driver_memory_mb, t::memory, 0, "memory a cluster-mode driver takes on its worker"},
-    {"shuffle.memory-fraction", &s::shuffle_memory_fraction, t::fraction, 0,
+    {"driver.cores", &s::driver_cores, t::integer, 1, max_cores, "cores a cluster-mode driver takes on its worker"},
+    {"driver.memory", &s::driver_memory_mb, t::memory, 0, max_memory_mb,
+     "memory a cluster-mode driver takes on its worker"},
+    {"shuffle.memory-fraction", &s::shuffle_memory_fraction, t::fraction, 0, 0,
      "share of executor memory for blocks before spilling (0 < x <= 1)"},
-    {"shuffle.fetch-chunk-size", &s::shuffle_fetch_chunk_kb, t::integer, 1,
+    {"shuffle.fetch-chunk-size", &s::shuffle_fetch_chunk_kb, t::integer, 1, 1 << 20,
      "KiB per shuffle fetch reply"},
-    {"shuffle.max-fetches-in-flight", &s::shuffle_max_fetches, t::integer, 1,
+    {"shuffle.max-fetches-in-flight", &s::shuffle_max_fetches, t::integer, 1, 1024,
      "block fetches a reducer keeps in flight"},
-    {"worker.timeout", &s::worker_timeout_ms, t::integer, 1,
+    {"worker.timeout", &s::worker_timeout_ms, t::integer, 1, int32_max,
      "ms without a heartbeat before the master drops a worker"},
-    {"heartbeat.interval", &s::heartbeat_interval_ms, t::integer, 1,
+    {"heartbeat.interval", &s::heartbeat_interval_ms, t::integer, 1, int32_max,
      "ms between heartbeats of workers and executors"},
-    {"network.timeout", &s::network_timeout_ms, t::integer, 1,
+    {"network.timeout", &s::network_timeout_ms, t::integer, 1, int32_max,
      "ms of silence before a connection counts as dead"},
-    {"register.timeout", &s::register_timeout_ms, t::integer, 1,
+    {"register.timeout", &s::register_timeout_ms, t::integer, 1, int32_max,
      "ms to keep trying to reach the master"},
-    // -- master (helper BOOK's block) --
-    {"master.retained-applications", &s::retained_applications, t::integer, 0,
+    // -- master --
+    {"master.retained-applications", &s::retained_applications, t::integer, 0, int32_max,
      "finished applications the master keeps for status (oldest dropped first)"},
-    {"master.retained-drivers", &s::retained_drivers, t::integer, 0,
+    {"master.retained-drivers", &s::retained_drivers, t::integer, 0, int32_max,
      "finished drivers the master keeps for status (oldest dropped first)"},
-    {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1,
+    {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1, int32_max,
      "failed executors of an application on one worker before that worker is excluded for it"},
-    {"log.level", &s::log_level, t::level, 0, "trace, debug, info, warn, error, critical or off"},
+    // -- timeouts of the roles (ms) --
+    {"node.stop-grace", &s::stop_grace_ms, t::integer, 1, int32_max,
+     "ms a node or waiting submit may take to stop after SIGINT/SIGTERM before it exits at once"},
+    {"driver.stop-grace", &s::driver_stop_grace_ms, t::integer, 1, int32_max,
+     "the same for a process whose driver runs an application"},
+    {"executor.stop-grace", &s::executor_stop_grace_ms, t::integer, 1, int32_max,
+     "the same for an executor process"},
+    {"client.timeout", &s::client_timeout_ms, t::integer, 1, int32_max,
+     "ms a command waits for the master's answer (submit, status, kill, --wait polls)"},
+    {"client.logs-timeout", &s::logs_timeout_ms, t::integer, 1, int32_max,
+     "ms troupe logs (and submit --wait) waits for a driver's log"},
+    {"local-cluster.start-timeout", &s::cluster_start_timeout_ms, t::integer, 1, int32_max,
+     "ms local-cluster and simulate wait for their master to listen"},
+    {"local-cluster.register-timeout", &s::cluster_register_timeout_ms, t::integer, 1, int32_max,
+     "ms local-cluster and simulate wait for their workers to register"},
+    {"local-cluster.stop-grace", &s::cluster_stop_grace_ms, t::integer, 1, int32_max,
+     "ms a local-cluster or simulate process gets after SIGTERM before SIGKILL"},
+    {"worker.register-request-timeout", &s::worker_ask_timeout_ms, t::integer, 1, int32_max,
+     "ms a worker waits for the master to answer its registration"},
+    {"worker.register-retry", &s::worker_register_retry_ms, t::integer, 1, int32_max,
+     "ms before a worker retries a refused or unanswered registration"},
+    {"worker.connect-timeout", &s::worker_connect_timeout_ms, t::integer, 1, int32_max,
+     "ms one attempt of a worker to connect to its master may take"},
+    {"worker.reconnect-delay", &s::worker_reconnect_delay_ms, t::integer, 1, int32_max,
+     "ms before a worker that lost its master connects again"},
+    {"worker.child-stop-grace", &s::worker_child_stop_grace_ms, t::integer, 1, int32_max,
+     "ms an executor or driver process gets after SIGTERM before SIGKILL"},
+    {"driver.register-timeout", &s::driver_register_timeout_ms, t::integer, 1, int32_max,
+     "ms a driver waits for the master to register its application"},
+    {"driver.executor-wait-warning", &s::driver_executor_wait_ms, t::integer, 1, int32_max,
+     "ms an action waits for a first executor before each warning"},
+    {"executor.connect-timeout", &s::executor_connect_timeout_ms, t::integer, 1, int32_max,
+     "ms an executor may take to reach its driver"},
+    {"shuffle.fetch-timeout", &s::fetch_timeout_ms, t::integer, 1, int32_max,
+     "ms of silence from a peer before a block fetch counts as failed"},
+    {"log.level", &s::log_level, t::level, 0, 0, "trace, debug, info, warn, error, critical or off"},
   };
   return table;
 }
@@ -170,18 +209,20 @@ const std::vector<conf_def>& conf_table() {
 std::string set_field(settings& s, const conf_def& d, const std::string& v) {
   switch (d.type) {
     case conf_type::integer: {
-      int32_t n = 0;
-      if (!parse_int(v, n) || n < d.min)
-        return "an integer >= " + std::to_string(d.min);
-      s.*std::get<int32_t settings::*>(d.field) = n;
+      int64_t n = 0;
+      if (!parse_int(v, n) || n < d.min || n > d.max)
+        return d.max == int32_max ? "an integer >= " + std::to_string(d.min)
+                                  : "an integer in " + std::to_string(d.min) + ".." + std::to_string(d.max);
+      s.*std::get<int32_t settings::*>(d.field) = static_cast<int32_t>(n);
       return {};
     }
     case conf_type::bytes:
     case conf_type::memory: {
       auto n = d.type == conf_type::bytes ? parse_bytes(v) : parse_memory_mb(v);
-      if (!n)
-        return d.type == conf_type::bytes ? "a positive byte count such as 1048576, 512k, 32m or 1g"
-                                          : "a positive size such as 512m or 2g (MiB if no unit)";
+      if (!n || (d.type == conf_type::memory && *n > d.max))
+        return d.type == conf_type::bytes
+                 ? "a positive byte count such as 1048576, 512k, 32m or 1g"
+                 : "a positive size such as 512m or 2g (MiB if no unit), at most " + render_mb(d.max);
       s.*std::get<int64_t settings::*>(d.field) = *n;
       return {};
     }
@@ -200,15 +241,18 @@ std::string set_field(settings& s, const conf_def& d, const std::string& v) {
       s.*std::get<double settings::*>(d.field) = x;
       return {};
     }
-    case conf_type::isolation:
+    case conf_type::isolation: {
+      auto i = parse_isolation(v);
+      if (!i)
+        return "process or thread";
+      s.*std::get<isolation settings::*>(d.field) = *i;
+      return {};
+    }
     case conf_type::level: {
-      static const std::vector<std::string> isolations{"process", "thread"};
       static const std::vector<std::string> levels{"trace", "debug",    "info", "warn",
                                                    "error", "critical", "off"};
-      const auto& choices = d.type == conf_type::level ? levels : isolations;
-      if (std::find(choices.begin(), choices.end(), v) == choices.end())
-        return d.type == conf_type::level ? "trace, debug, info, warn, error, critical or off"
-                                          : "process or thread";
+      if (std::find(levels.begin(), levels.end(), v) == levels.end())
+        return "trace, debug, info, warn, error, critical or off";
       s.*std::get<std::string settings::*>(d.field) = v;
       return {};
     }
@@ -224,11 +268,48 @@ std::string get_field(const settings& s, const conf_def& d) {
     case conf_type::memory: return render_mb(s.*std::get<int64_t settings::*>(d.field));
     case conf_type::boolean: return s.*std::get<bool settings::*>(d.field) ? "true" : "false";
     case conf_type::fraction: return render_double(s.*std::get<double settings::*>(d.field));
+    case conf_type::isolation: return std::string{to_string(s.*std::get<isolation settings::*>(d.field))};
     default: return s.*std::get<std::string settings::*>(d.field);
   }
 }
 
 } // namespace
+
+// -- enums ------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view deploy_mode_names[] = {"client", "cluster"};
+constexpr std::string_view node_role_names[] = {"master", "worker", "executor", "driver"};
+constexpr std::string_view isolation_names[] = {"process", "thread"};
+
+template <class Enum, size_t N>
+std::optional<Enum> parse_enum(const std::string_view (&names)[N], std::string_view text) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == text)
+      return static_cast<Enum>(i);
+  return std::nullopt;
+}
+
+template <size_t N>
+std::string_view enum_name(const std::string_view (&names)[N], size_t i) {
+  return i < N ? names[i] : std::string_view{"unknown"};
+}
+
+} // namespace
+
+std::string_view to_string(deploy_mode m) { return enum_name(deploy_mode_names, static_cast<size_t>(m)); }
+std::string_view to_string(node_role r) { return enum_name(node_role_names, static_cast<size_t>(r)); }
+std::string_view to_string(isolation i) { return enum_name(isolation_names, static_cast<size_t>(i)); }
+std::optional<deploy_mode> parse_deploy_mode(std::string_view text) {
+  return parse_enum<deploy_mode>(deploy_mode_names, text);
+}
+std::optional<node_role> parse_node_role(std::string_view text) {
+  return parse_enum<node_role>(node_role_names, text);
+}
+std::optional<isolation> parse_isolation(std::string_view text) {
+  return parse_enum<isolation>(isolation_names, text);
+}
 
 // -- public parsers ---------------------------------------------------------------
 
@@ -256,9 +337,9 @@ std::optional<master_url> parse_master_url(const std::string& text, std::string&
   if (bracketed("local", inner)) {
     m.kind = master_kind::local;
     if (trim(inner) == "*") {
-      m.local_cores = std::max(1, static_cast<int32_t>(std::thread::hardware_concurrency()));
-    } else if (!parse_int(trim(inner), m.local_cores) || m.local_cores < 1) {
-      return fail("N must be an integer >= 1 or *");
+      m.local_cores = std::clamp(static_cast<int32_t>(std::thread::hardware_concurrency()), 1, max_cores);
+    } else if (!parse_int(trim(inner), m.local_cores) || m.local_cores < 1 || m.local_cores > max_cores) {
+      return fail("N must be an integer in 1.." + std::to_string(max_cores) + " or *");
     }
     return m;
   }
@@ -276,6 +357,9 @@ std::optional<master_url> parse_master_url(const std::string& text, std::string&
         || !parse_int(parts[1], m.cluster_cores) || m.cluster_cores < 1
         || !parse_int(parts[2], m.cluster_memory_mb) || m.cluster_memory_mb < 1)
       return fail("N, C and M must be integers >= 1");
+    if (m.cluster_workers > max_workers || m.cluster_cores > max_cores || m.cluster_memory_mb > max_memory_mb)
+      return fail("at most N=" + std::to_string(max_workers) + " workers, C=" + std::to_string(max_cores)
+                  + " cores and M=" + std::to_string(max_memory_mb) + " MiB");
     return m;
   }
   std::string_view rest{text};

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace troupe {
@@ -35,18 +36,76 @@ std::optional<master_url> parse_master_url(const std::string& text, std::string&
 /// Parses a size such as "512m", "4g", "1024" (MiB when no unit) into MiB.
 std::optional<int64_t> parse_memory_mb(const std::string& text);
 
+/// Where a remote submission's driver runs (the --deploy-mode flag).
+enum class deploy_mode : uint8_t {
+  client,   ///< in the submitting process
+  cluster,  ///< on a worker the master picks
+};
+
+/// The role of a `troupe node` process (the --role flag).
+enum class node_role : uint8_t { master, worker, executor, driver };
+
+/// Where a worker runs the executors or drivers it launches.
+enum class isolation : uint8_t {
+  process,  ///< child processes (`troupe node --role executor|driver`)
+  thread,   ///< actors in the worker's own process
+};
+
+/// Lower-case name, as the flag or conf key takes it.
+std::string_view to_string(deploy_mode m);
+std::string_view to_string(node_role r);
+std::string_view to_string(isolation i);
+/// Parses a name as to_string writes it; nullopt for anything else.
+std::optional<deploy_mode> parse_deploy_mode(std::string_view text);
+std::optional<node_role> parse_node_role(std::string_view text);
+std::optional<isolation> parse_isolation(std::string_view text);
+
+/// True when the mode places the driver on a worker, so it needs a cluster's master.
+constexpr bool needs_remote_master(deploy_mode m) { return m == deploy_mode::cluster; }
+
+/// The most threads one process runs for one count a user gives (cores of
+/// local[N], of a worker, of an executor): beyond it thread creation fails or
+/// the machine thrashes long before anything useful happens.
+constexpr int32_t max_cores = 1024;
+/// The most workers local-cluster[N,C,M] and simulate start.
+constexpr int32_t max_workers = 256;
+/// The most memory (MiB) a worker, executor or driver may be given: 64 TiB,
+/// so that byte counts derived from it never overflow.
+constexpr int64_t max_memory_mb = int64_t{1} << 26;
+
+/// Defaults of the timeouts, shared by `settings` and the actors' option structs.
+namespace default_ms {
+constexpr int32_t stop_grace = 10000;              ///< node.stop-grace
+constexpr int32_t driver_stop_grace = 3000;        ///< driver.stop-grace
+constexpr int32_t executor_stop_grace = 2000;      ///< executor.stop-grace
+constexpr int32_t client_timeout = 10000;          ///< client.timeout
+constexpr int32_t logs_timeout = 15000;            ///< client.logs-timeout
+constexpr int32_t cluster_start_timeout = 10000;   ///< local-cluster.start-timeout
+constexpr int32_t cluster_register_timeout = 30000;///< local-cluster.register-timeout
+constexpr int32_t cluster_stop_grace = 5000;       ///< local-cluster.stop-grace
+constexpr int32_t worker_ask_timeout = 5000;       ///< worker.register-request-timeout
+constexpr int32_t worker_register_retry = 500;     ///< worker.register-retry
+constexpr int32_t worker_connect_timeout = 5000;   ///< worker.connect-timeout
+constexpr int32_t worker_reconnect_delay = 200;    ///< worker.reconnect-delay
+constexpr int32_t worker_child_stop_grace = 3000;  ///< worker.child-stop-grace
+constexpr int32_t driver_register_timeout = 30000; ///< driver.register-timeout
+constexpr int32_t driver_executor_wait = 15000;    ///< driver.executor-wait-warning
+constexpr int32_t executor_connect_timeout = 30000;///< executor.connect-timeout
+constexpr int32_t fetch_timeout = 120000;          ///< shuffle.fetch-timeout
+} // namespace default_ms
+
 /// All tunables. Defaults are the values a user gets without any flag.
 struct settings {
   // -- submission -------------------------------------------------------------
   master_url master;                    ///< --master
-  std::string deploy_mode = "client";   ///< client | cluster
+  deploy_mode deploy = deploy_mode::client; ///< --deploy-mode
   bool supervise = false;               ///< cluster mode: relaunch a failed driver
   bool wait = false;                    ///< cluster mode: follow the driver until it ends
   std::string app;                      ///< registered application name
   std::vector<std::string> app_args;    ///< everything after APP, verbatim
 
   // -- node ---------------------------------------------------------------------
-  std::string role;                     ///< master | worker | executor | driver
+  std::optional<node_role> role;        ///< --role (node only)
   std::string host = "127.0.0.1";       ///< address to bind and advertise
   uint16_t port = 0;                    ///< master: 7077 unless given; others: any
   int32_t cores = 0;                    ///< worker cores; 0 = hardware threads
@@ -67,8 +126,8 @@ struct settings {
   int64_t executor_memory_mb = 1024;    ///< executor.memory / --executor-memory
   int32_t total_executor_cores = 0;     ///< total-executor-cores / --total-executor-cores; 0 = all
   bool spread_out = true;               ///< deploy.spread-out
-  std::string executor_isolation = "process"; ///< executor.isolation: process | thread
-  std::string driver_isolation = "process";   ///< driver.isolation: process | thread
+  isolation executor_isolation = isolation::process; ///< executor.isolation
+  isolation driver_isolation = isolation::process;   ///< driver.isolation
   int32_t driver_cores = 1;             ///< driver.cores / --driver-cores: a cluster-mode driver's cores on its worker
   int64_t driver_memory_mb = 512;       ///< driver.memory / --driver-memory
   double shuffle_memory_fraction = 0.6; ///< shuffle.memory-fraction of executor memory before spilling
@@ -81,7 +140,25 @@ struct settings {
   int32_t network_timeout_ms = 2000;    ///< network.timeout: middleman connection timeout
   int32_t register_timeout_ms = 10000;  ///< register.timeout: give up reaching the master
 
-  // -- master (helper BOOK's block) ---------------------------------------------
+  // -- timeouts (ms; conf keys in comments) -------------------------------------
+  int32_t stop_grace_ms = default_ms::stop_grace;                   ///< node.stop-grace
+  int32_t driver_stop_grace_ms = default_ms::driver_stop_grace;     ///< driver.stop-grace
+  int32_t executor_stop_grace_ms = default_ms::executor_stop_grace; ///< executor.stop-grace
+  int32_t client_timeout_ms = default_ms::client_timeout;           ///< client.timeout
+  int32_t logs_timeout_ms = default_ms::logs_timeout;               ///< client.logs-timeout
+  int32_t cluster_start_timeout_ms = default_ms::cluster_start_timeout;       ///< local-cluster.start-timeout
+  int32_t cluster_register_timeout_ms = default_ms::cluster_register_timeout; ///< local-cluster.register-timeout
+  int32_t cluster_stop_grace_ms = default_ms::cluster_stop_grace;   ///< local-cluster.stop-grace
+  int32_t worker_ask_timeout_ms = default_ms::worker_ask_timeout;   ///< worker.register-request-timeout
+  int32_t worker_register_retry_ms = default_ms::worker_register_retry;     ///< worker.register-retry
+  int32_t worker_connect_timeout_ms = default_ms::worker_connect_timeout;   ///< worker.connect-timeout
+  int32_t worker_reconnect_delay_ms = default_ms::worker_reconnect_delay;   ///< worker.reconnect-delay
+  int32_t worker_child_stop_grace_ms = default_ms::worker_child_stop_grace; ///< worker.child-stop-grace
+  int32_t driver_register_timeout_ms = default_ms::driver_register_timeout; ///< driver.register-timeout
+  int32_t driver_executor_wait_ms = default_ms::driver_executor_wait;       ///< driver.executor-wait-warning
+  int32_t executor_connect_timeout_ms = default_ms::executor_connect_timeout; ///< executor.connect-timeout
+  int32_t fetch_timeout_ms = default_ms::fetch_timeout;             ///< shuffle.fetch-timeout
+  // -- master ---------------------------------------------
   int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
   int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
   int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
@@ -114,20 +191,5 @@ std::vector<std::string> to_conf_args(const settings& s);
 /// Applies arguments as to_conf_args writes them ("--conf", "key=value", ...)
 /// to `s`. Returns an empty string on success, else what was wrong.
 std::string apply_conf_args(settings& s, const std::vector<std::string>& args);
-
-/// The outcome of parsing a whole command line.
-struct command_line {
-  std::string command;      ///< submit | node | simulate | status | kill | logs | apps | help
-  settings opts;            ///< everything the flags set
-  std::string driver_id;    ///< status/kill/logs argument
-  int32_t simulate_workers = 0;  ///< simulate --workers N
-  bool simulate_threads = false; ///< simulate --threads: workers as threads
-  bool help = false;        ///< --help was asked: print `usage` and exit 0
-  std::string usage;        ///< help text of the command
-  std::string error;        ///< non-empty: print it (and usage hint), exit 2
-};
-
-/// Parses argv (argv[0] is the program). Never throws, never exits.
-command_line parse_command_line(int argc, const char* const* argv);
 
 } // namespace troupe

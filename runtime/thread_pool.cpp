@@ -12,8 +12,21 @@ thread_pool::thread_pool(size_t threads) {
   if (threads == 0)
     threads = 1;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this] { run(); });
+  try {
+    for (size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { run(); });
+  } catch (...) {
+    // The machine refused a thread: stop and join those already running (a
+    // joinable std::thread destroyed would std::terminate), then report.
+    {
+      std::lock_guard guard{mtx_};
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      t.join();
+    throw;
+  }
 }
 
 thread_pool::~thread_pool() {

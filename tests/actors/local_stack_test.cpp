@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(local_stack_runs_fault_demo) {
   wo.memory_mb = 2048;
   wo.work_dir = work.path().string();
   wo.heartbeat_interval_ms = 200;
-  wo.executor_isolation = "thread";
+  wo.executor_isolation = troupe::isolation::thread;
   wo.master = master;
   fx.keep(troupe::spawn_worker(fx.sys, wo));
 

@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(worker_registers_heartbeats_launches_and_kills_executors) {
   wo.memory_mb = 3000;
   wo.work_dir = work.path().string();
   wo.heartbeat_interval_ms = 50;
-  wo.executor_isolation = "thread";  // a child process would run this test binary
+  wo.executor_isolation = troupe::isolation::thread;  // a child process would run this test binary
   wo.master = caf::actor{master};
   auto worker = fx.keep(troupe::spawn_worker(fx.sys, wo));
 
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(worker_reports_an_executor_it_cannot_launch) {
   wo.memory_mb = 2048;
   wo.work_dir = blocker;
   wo.heartbeat_interval_ms = 1000;
-  wo.executor_isolation = "thread";
+  wo.executor_isolation = troupe::isolation::thread;
   wo.master = caf::actor{master};
   auto worker = fx.keep(troupe::spawn_worker(fx.sys, wo));
   bool registered = false;

@@ -1,5 +1,8 @@
 // Unit tests of settings: master URLs, sizes, conf keys, config files, argv.
 
+#include "runtime/command_line.hpp"
+#include "runtime/node_command.hpp"
+#include "runtime/path_check.hpp"
 #include "runtime/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -7,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <unistd.h>
 
@@ -117,6 +121,15 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"driver.cores", "2"},             {"driver.memory", "256m"},
     {"master.retained-applications", "3"}, {"master.retained-drivers", "0"},
     {"master.executor-failures-per-worker", "5"},
+    {"node.stop-grace", "101"},        {"driver.stop-grace", "102"},
+    {"executor.stop-grace", "103"},    {"client.timeout", "104"},
+    {"client.logs-timeout", "105"},    {"local-cluster.start-timeout", "106"},
+    {"local-cluster.register-timeout", "107"}, {"local-cluster.stop-grace", "108"},
+    {"worker.register-request-timeout", "109"}, {"worker.register-retry", "110"},
+    {"worker.connect-timeout", "111"}, {"worker.reconnect-delay", "112"},
+    {"worker.child-stop-grace", "113"}, {"driver.register-timeout", "114"},
+    {"driver.executor-wait-warning", "115"}, {"executor.connect-timeout", "116"},
+    {"shuffle.fetch-timeout", "117"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -130,8 +143,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.executor_memory_mb == 2048);
   BOOST_TEST(s.total_executor_cores == 9);
   BOOST_TEST(!s.spread_out);
-  BOOST_TEST(s.executor_isolation == "thread");
-  BOOST_TEST(s.driver_isolation == "thread");
+  BOOST_TEST((s.executor_isolation == isolation::thread));
+  BOOST_TEST((s.driver_isolation == isolation::thread));
   BOOST_TEST(s.shuffle_memory_fraction == 0.25);
   BOOST_TEST(s.shuffle_fetch_chunk_kb == 64);
   BOOST_TEST(s.shuffle_max_fetches == 2);
@@ -143,6 +156,15 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.retained_applications == 3);
   BOOST_TEST(s.retained_drivers == 0);
   BOOST_TEST(s.executor_failures_per_worker == 5);
+  const std::vector<int32_t> timeouts{s.stop_grace_ms, s.driver_stop_grace_ms, s.executor_stop_grace_ms,
+                                      s.client_timeout_ms, s.logs_timeout_ms, s.cluster_start_timeout_ms,
+                                      s.cluster_register_timeout_ms, s.cluster_stop_grace_ms, s.worker_ask_timeout_ms,
+                                      s.worker_register_retry_ms, s.worker_connect_timeout_ms,
+                                      s.worker_reconnect_delay_ms, s.worker_child_stop_grace_ms,
+                                      s.driver_register_timeout_ms, s.driver_executor_wait_ms,
+                                      s.executor_connect_timeout_ms, s.fetch_timeout_ms};
+  for (size_t i = 0; i < timeouts.size(); ++i)
+    BOOST_TEST(timeouts[i] == static_cast<int32_t>(101 + i), "timeout " << i);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
@@ -214,7 +236,7 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   s.split_size_bytes = 1000;
   s.spread_out = false;
   s.shuffle_memory_fraction = 0.3;
-  s.driver_isolation = "thread";
+  s.driver_isolation = isolation::thread;
   s.log_level = "info";
   auto args = to_conf_args(s);
   BOOST_TEST(args.size() == 2 * 7u);
@@ -229,7 +251,7 @@ BOOST_AUTO_TEST_CASE(conf_args_reproduce_settings_in_a_child) {
   BOOST_TEST(cl.opts.split_size_bytes == 1000);
   BOOST_TEST(!cl.opts.spread_out);
   BOOST_TEST(cl.opts.shuffle_memory_fraction == 0.3);
-  BOOST_TEST(cl.opts.driver_isolation == "thread");
+  BOOST_TEST((cl.opts.driver_isolation == isolation::thread));
   BOOST_TEST(cl.opts.log_level == "info");
   BOOST_TEST(cl.opts.app_id == "app-1");
   BOOST_TEST(cl.opts.executor_id == "3");
@@ -310,7 +332,7 @@ BOOST_AUTO_TEST_CASE(submit_parses_flags_and_keeps_app_args_verbatim) {
   const auto& s = cl.opts;
   BOOST_TEST((s.master.kind == master_kind::remote));
   BOOST_TEST(s.master.host == "10.0.0.1");
-  BOOST_TEST(s.deploy_mode == "cluster");
+  BOOST_TEST((s.deploy == deploy_mode::cluster));
   BOOST_TEST(s.supervise);
   BOOST_TEST(s.wait);
   BOOST_TEST(s.executor_cores == 2);
@@ -365,7 +387,7 @@ BOOST_AUTO_TEST_CASE(command_line_conf_wins_over_properties_file) {
 BOOST_AUTO_TEST_CASE(node_roles_and_ports) {
   auto master = parse({"node", "--role", "master"});
   BOOST_TEST(master.error.empty(), master.error);
-  BOOST_TEST(master.opts.role == "master");
+  BOOST_TEST((master.opts.role == node_role::master));
   BOOST_TEST(master.opts.port == 7077);
   BOOST_TEST(parse({"node", "--role=master", "--port=9000"}).opts.port == 9000);
   auto worker = parse({"node", "--role", "worker", "--master", "troupe://m:7077", "--cores", "3",
@@ -437,6 +459,156 @@ BOOST_AUTO_TEST_CASE(help_forms_and_unknown_commands) {
   BOOST_TEST(contains(unknown.error, "'launch'"));
   BOOST_TEST(!unknown.usage.empty());
   BOOST_TEST(!parse({}).error.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(settings_docs_suite)
+
+// README's settings table lists every conf key with the default the table has.
+BOOST_AUTO_TEST_CASE(readme_lists_every_conf_key_with_its_default) {
+  // __FILE__ is relative to the build dir when meson compiles this file.
+  std::filesystem::path here{__FILE__};
+  if (!here.is_absolute())
+    here = std::filesystem::read_symlink("/proc/self/exe").parent_path() / here;
+  auto readme = here.parent_path().parent_path().parent_path() / "README.md";
+  std::ifstream in{readme};
+  if (!in) {
+    BOOST_TEST_MESSAGE("README.md not found next to the sources; skipped");
+    return;
+  }
+  std::string text{std::istreambuf_iterator<char>(in), {}};
+  for (const auto& k : conf_keys())
+    BOOST_TEST(contains(text, "| `" + k.key + "` | `" + k.default_value + "` |"), k.key);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(command_table_suite)
+
+BOOST_AUTO_TEST_CASE(enums_round_trip_through_their_names) {
+  for (auto m : {deploy_mode::client, deploy_mode::cluster})
+    BOOST_TEST((parse_deploy_mode(to_string(m)) == m));
+  for (auto r : {node_role::master, node_role::worker, node_role::executor, node_role::driver})
+    BOOST_TEST((parse_node_role(to_string(r)) == r));
+  for (auto i : {isolation::process, isolation::thread})
+    BOOST_TEST((parse_isolation(to_string(i)) == i));
+  BOOST_TEST(!parse_deploy_mode("Cluster"));
+  BOOST_TEST(!parse_node_role(""));
+  BOOST_TEST(!parse_isolation("fiber"));
+}
+
+BOOST_AUTO_TEST_CASE(every_flag_of_the_table_is_in_its_help) {
+  for (const auto& cmd : command_names()) {
+    auto help = parse({cmd.c_str(), "--help"}).usage;
+    for (const auto& f : command_flags(cmd)) {
+      BOOST_TEST(contains(help, f.name), cmd << " " << f.name);
+      // A value no parser accepts is refused naming the flag or the value,
+      // never accepted silently (each flag has its parser).
+      std::string arg = f.arg.empty() ? f.name + "=x" : f.name + "=\x01bad";
+      auto cl = parse({cmd.c_str(), arg.c_str()});
+      BOOST_TEST(!cl.error.empty(), cmd << " " << arg);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_command_that_talks_to_a_cluster_takes_conf) {
+  for (auto cmd : {"submit", "node", "simulate", "status", "kill", "logs"}) {
+    auto flags = command_flags(cmd);
+    BOOST_TEST(std::any_of(flags.begin(), flags.end(), [](const flag_info& f) { return f.name == "--conf"; }), cmd);
+  }
+  auto st = parse({"status", "--master", "troupe://m:7077", "--conf", "client.timeout=250"});
+  BOOST_TEST(st.error.empty(), st.error);
+  BOOST_TEST(st.opts.client_timeout_ms == 250);
+}
+
+BOOST_AUTO_TEST_CASE(counts_beyond_what_a_process_can_honour_name_flag_value_and_limit) {
+  auto local = parse({"submit", "--master", "local[100000]", "pi"});
+  BOOST_TEST(contains(local.error, "local[100000]"), local.error);
+  BOOST_TEST(contains(local.error, std::to_string(max_cores)), local.error);
+  BOOST_TEST(parse({"submit", "--master", "local[1024]", "pi"}).error.empty());
+  auto cores = parse({"node", "--role", "worker", "--master", "m:1", "--cores", "100000"});
+  BOOST_TEST(contains(cores.error, "--cores"), cores.error);
+  BOOST_TEST(contains(cores.error, "100000"), cores.error);
+  BOOST_TEST(contains(cores.error, std::to_string(max_cores)), cores.error);
+  auto workers = parse({"simulate", "--workers", "100000"});
+  BOOST_TEST(contains(workers.error, "--workers"), workers.error);
+  BOOST_TEST(contains(workers.error, std::to_string(max_workers)), workers.error);
+  BOOST_TEST(!parse({"submit", "--master", "local-cluster[1000,1,512]", "pi"}).error.empty());
+  for (auto [key, value] : {std::pair{"executor.cores", "2000"}, std::pair{"shuffle.fetch-chunk-size", "2147483647"},
+                            std::pair{"executor.memory", "2147483648"}, std::pair{"default.parallelism", "2147483647"}}) {
+    settings s;
+    auto err = apply_conf(s, key, value);
+    BOOST_TEST(contains(err, key), err);
+    BOOST_TEST(contains(err, value), err);
+  }
+  auto mem = parse({"node", "--role", "worker", "--master", "m:1", "--memory", "2147483648"});
+  BOOST_TEST(contains(mem.error, "--memory"), mem.error);
+}
+
+BOOST_AUTO_TEST_CASE(child_command_lines_parse_back_into_the_parents_settings) {
+  settings worker;
+  worker.task_max_failures = 3;
+  worker.worker_child_stop_grace_ms = 1234;
+  worker.log_level = "info";
+  auto exec = executor_command(worker, {"app-1", "7", "10.0.0.2", 3, 1536, "/tmp/w/app-1/7", "10.0.0.1", 5000,
+                                        {{"executor.memory", "1536m"}}});
+  std::vector<const char*> argv;
+  for (auto& a : exec)
+    argv.push_back(a.c_str());
+  auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  BOOST_TEST(cl.error.empty(), cl.error);
+  BOOST_TEST((cl.opts.role == node_role::executor));
+  BOOST_TEST(cl.opts.app_id == "app-1");
+  BOOST_TEST(cl.opts.executor_id == "7");
+  BOOST_TEST(cl.opts.host == "10.0.0.2");
+  BOOST_TEST(cl.opts.cores == 3);
+  BOOST_TEST(cl.opts.memory_mb == 1536);
+  BOOST_TEST(cl.opts.work_dir == "/tmp/w/app-1/7");
+  BOOST_TEST(cl.opts.driver_url == "troupe://10.0.0.1:5000");
+  BOOST_TEST(cl.opts.task_max_failures == 3);
+  BOOST_TEST(cl.opts.worker_child_stop_grace_ms == 1234);
+  BOOST_TEST(cl.opts.executor_memory_mb == 1536);
+
+  settings submitter;
+  submitter.task_max_failures = 9;  // the submitter's conf wins over the worker's
+  auto drv = driver_command(worker, {"troupe://10.0.0.9:7077", "driver-1", "10.0.0.2", to_conf_args(submitter),
+                                     "word_count", {"in.txt", "--x"}});
+  argv.clear();
+  for (auto& a : drv)
+    argv.push_back(a.c_str());
+  cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  BOOST_TEST(cl.error.empty(), cl.error);
+  BOOST_TEST((cl.opts.role == node_role::driver));
+  BOOST_TEST(cl.opts.driver_id == "driver-1");
+  BOOST_TEST(cl.opts.master.port == 7077);
+  BOOST_TEST(cl.opts.task_max_failures == 9);
+  BOOST_TEST(cl.opts.app == "word_count");
+  BOOST_TEST((cl.opts.app_args == std::vector<std::string>{"in.txt", "--x"}));
+
+  for (auto argv_strings : {master_command(worker, 0), worker_command(worker, 7077, 2, 1024, "/tmp/w")}) {
+    argv.clear();
+    for (auto& a : argv_strings)
+      argv.push_back(a.c_str());
+    cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    BOOST_TEST(cl.error.empty(), cl.error);
+    BOOST_TEST(cl.opts.task_max_failures == 3);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(path_checks_give_the_os_reason) {
+  BOOST_TEST(contains(check_writable_dir("--work-dir", "/dev/null/x"), "Not a directory"));
+  BOOST_TEST(contains(check_writable_dir("--work-dir", "/dev/null/x"), "--work-dir '/dev/null/x'"));
+  BOOST_TEST(!check_writable_dir("--work-dir", "").empty());
+  auto dir = std::filesystem::temp_directory_path() / ("troupe-path-check-" + std::to_string(::getpid()));
+  BOOST_TEST(check_writable_dir("--work-dir", (dir / "a" / "b").string()).empty());
+  BOOST_TEST(std::filesystem::is_directory(dir / "a" / "b"));
+  BOOST_TEST(contains(check_readable_file("FILE", (dir / "none").string()), "No such file"));
+  BOOST_TEST(contains(check_readable_file("FILE", dir.string()), "not a regular file"));
+  BOOST_TEST(contains(check_new_output_dir("OUT", dir.string()), "already exists"));
+  BOOST_TEST(check_new_output_dir("OUT", (dir / "new").string()).empty());
+  BOOST_TEST(contains(check_new_output_dir("OUT", "/proc/x/y"), "OUT '/proc/x/y'"));
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
