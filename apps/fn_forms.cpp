@@ -51,6 +51,14 @@ struct fn_forms_then_add {
   friend auto inspect(Inspector& f, fn_forms_then_add& x) { return f(x.first, x.k); }
 };
 
+/// A plain aggregate, no fields declared: read through structured bindings,
+/// so its function pointer travels as (binary, offset) as well.
+struct fn_forms_times {
+  int64_t (*fn)(int64_t) = nullptr;
+  int64_t k = 0;
+  int64_t operator()(int64_t x) const { return fn(x) * k; }
+};
+
 namespace {
 
 std::string join_pairs(std::vector<std::pair<int64_t, int64_t>> kv) {
@@ -116,6 +124,7 @@ int fn_forms_main(context& ctx, const std::vector<std::string>& args) {
       << join_pairs(xs.key_by(&fn_forms_mod7).map_values(&fn_forms_square).reduce_by_key(&fn_forms_add).collect())
       << "\n";
   out << "&fn inside a functor: " << sum(xs.map(fn_forms_then_add{&fn_forms_square, 1}).collect()) << "\n";
+  out << "&fn inside a plain struct: " << sum(xs.map(fn_forms_times{&fn_forms_negate, 2}).collect()) << "\n";
   out << "&fn into reduce: " << xs.reduce(&fn_forms_add) << "\n";
   std::cout << out.str() << std::flush;
 

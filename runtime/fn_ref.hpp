@@ -10,6 +10,8 @@
 //      template <class F> friend auto inspect(F& f, my_fn& x) { return f(x.a, x.b); }
 //    travels as those fields, each by these same rules; or with
 //    MSGPACK_DEFINE(a, b), as its msgpack encoding (no function pointers then);
+//  - a plain aggregate functor (public fields, none declared) travels field
+//    by field too, read through structured bindings;
 //  - an empty lambda or functor travels as nothing;
 //  - any other trivially copyable lambda or functor travels as its bytes (its
 //    captures, by value).
@@ -40,6 +42,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -95,8 +98,8 @@ private:
       u_.f.~F();
     set_ = false;
   }
-  // Not std::optional<F>: instantiating it for a closure type makes g++ 12
-  // report that closure as not trivially copyable from then on.
+  // Not std::optional<F>: it asks whether F is copy-assignable, after which
+  // g++ 12 reports a closure type as not trivially copyable.
   union storage {
     storage() {}
     ~storage() {}
@@ -273,6 +276,71 @@ constexpr bool address_free() {
     return true;
 }
 
+// A functor that is a plain aggregate (`struct add_k { int64_t k; ... };`)
+// and declares no fields is read field by field through structured
+// bindings, so that a function pointer in it travels as an offset too.
+// (Closure types are never aggregates.) Up to 8 public fields, no arrays and
+// no base classes; others travel as their bytes when trivially copyable.
+
+/// Converts to anything: counts an aggregate's fields by brace-initializing it.
+struct any_field {
+  template <class T>
+  operator T() const;
+};
+template <class T, class... As>
+constexpr size_t count_fields() {
+  if constexpr (sizeof...(As) > 8)
+    return sizeof...(As);
+  else if constexpr (requires { T{As{}..., any_field{}}; })
+    return count_fields<T, As..., any_field>();
+  else
+    return sizeof...(As);
+}
+
+template <class T>
+constexpr bool is_reflectable() {
+  // Nested, so that a closure type is asked nothing past is_aggregate: once
+  // g++ 12 has been asked whether a closure is copy-assignable, it reports
+  // that closure as not trivially copyable.
+  if constexpr (!std::is_aggregate_v<T> || std::is_array_v<T> || std::is_empty_v<T>)
+    return false;
+  else if constexpr (!std::is_default_constructible_v<T> || !std::is_copy_assignable_v<T>)
+    return false;
+  else
+    return count_fields<T>() >= 1 && count_fields<T>() <= 8;
+}
+
+/// References to the fields of aggregate `x`, in order.
+template <class T>
+auto tie_fields(T& x) {
+  constexpr size_t n = count_fields<T>();
+  if constexpr (n == 1) {
+    auto& [a] = x;
+    return std::tie(a);
+  } else if constexpr (n == 2) {
+    auto& [a, b] = x;
+    return std::tie(a, b);
+  } else if constexpr (n == 3) {
+    auto& [a, b, c] = x;
+    return std::tie(a, b, c);
+  } else if constexpr (n == 4) {
+    auto& [a, b, c, d] = x;
+    return std::tie(a, b, c, d);
+  } else if constexpr (n == 5) {
+    auto& [a, b, c, d, e] = x;
+    return std::tie(a, b, c, d, e);
+  } else if constexpr (n == 6) {
+    auto& [a, b, c, d, e, f] = x;
+    return std::tie(a, b, c, d, e, f);
+  } else if constexpr (n == 7) {
+    auto& [a, b, c, d, e, f, g] = x;
+    return std::tie(a, b, c, d, e, f, g);
+  } else {
+    auto& [a, b, c, d, e, f, g, h] = x;
+    return std::tie(a, b, c, d, e, f, g, h);
+  }
+}
+
 /// An inspector that only answers, in its type, whether every field is fine.
 struct field_check {
   template <class T>
@@ -303,6 +371,8 @@ constexpr bool shippable() {
     return field_check::ok<F>();
   else if constexpr (has_msgpack<F>::value)
     return std::is_default_constructible_v<F>;  // its fields are checked where it is encoded
+  else if constexpr (is_reflectable<F>())
+    return decltype(std::apply(std::declval<field_check&>(), tie_fields(std::declval<F&>())))::value;
   else
     return std::is_trivially_copyable_v<F>;
 }
@@ -424,6 +494,9 @@ void encode_fn(writer& w, const F& f) {
     w << f;
   } else if constexpr (std::is_empty_v<F>) {
     // Nothing to send: an empty lambda is its type.
+  } else if constexpr (detail::is_reflectable<F>()) {
+    field_writer fields(w, -1);
+    std::apply(fields, detail::tie_fields(const_cast<F&>(f)));
   } else {
     w.bytes(&f, sizeof(F));
   }
@@ -448,6 +521,11 @@ F decode_fn(reader& r) {
     return f;
   } else if constexpr (std::is_empty_v<F> && std::is_default_constructible_v<F>) {
     return F{};
+  } else if constexpr (detail::is_reflectable<F>()) {
+    F f{};
+    field_reader fields(r, 0);
+    std::apply(fields, detail::tie_fields(f));
+    return f;
   } else {
     // An empty lambda with a capture-default ([=] capturing nothing) has no
     // default constructor and no state; any other lambda is its bytes. A

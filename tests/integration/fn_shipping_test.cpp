@@ -46,6 +46,7 @@ std::string expected_fn_forms(int64_t n) {
          + "&fn into key_by: " + pairs(by_mod7) + "\n"
          + "&fn into map_values: " + pairs(squares_by_mod7) + "\n"
          + "&fn inside a functor: " + std::to_string(then_add) + "\n"
+         + "&fn inside a plain struct: " + std::to_string(-2 * total) + "\n"
          + "&fn into reduce: " + std::to_string(total) + "\n";
 }
 

@@ -50,6 +50,18 @@ struct holds_nested_bad {
   friend auto inspect(F& f, holds_nested_bad& x) { return f(x.inner); }
 };
 
+/// A plain aggregate functor, no fields declared: read through structured bindings.
+struct scaled {
+  int64_t (*fn)(int64_t) = nullptr;
+  int64_t k = 1;
+  std::string unit;
+  std::string operator()(int64_t x) const { return std::to_string(fn(x) * k) + unit; }
+};
+struct aggregate_with_view {
+  std::string_view v;
+  size_t operator()(int64_t) const { return v.size(); }
+};
+
 /// True when `bytes` holds the 8 bytes of pointer `p` (its raw address).
 bool holds_address(const std::string& bytes, const void* p) {
   auto v = reinterpret_cast<uintptr_t>(p);
@@ -124,6 +136,20 @@ BOOST_AUTO_TEST_CASE(function_pointers_travel_as_offsets_wherever_they_are) {
   auto m = decode_fn<fns::map_values<int64_t (*)(int64_t)>>(r);
   BOOST_TEST((m(std::pair<std::string, int64_t>{"a", 4}) == std::pair<std::string, int64_t>{"a", 12}));
   BOOST_TEST(r.at_end());
+}
+
+BOOST_AUTO_TEST_CASE(aggregate_functors_travel_field_by_field) {
+  static_assert(detail::count_fields<scaled>() == 3);
+  static_assert(is_shippable_v<scaled>);
+  static_assert(!is_shippable_v<aggregate_with_view>, "a string_view field of an aggregate must not travel");
+  std::string out;
+  writer w(out);
+  encode_fn(w, scaled{&triple, 2, "kg"});
+  BOOST_TEST(!holds_address(out, reinterpret_cast<const void*>(&triple)));
+  reader r(out);
+  auto s = decode_fn<scaled>(r);
+  BOOST_TEST(s.fn == &triple);
+  BOOST_TEST(s(5) == "30kg");
 }
 
 BOOST_AUTO_TEST_CASE(function_pointers_inside_operations_travel_as_offsets) {
