@@ -85,27 +85,29 @@ constexpr bool is_ascii_space(char c) {
 }
 
 namespace fns {
-// Function objects the API composes; trivially copyable when F is, and
-// msgpack-encodable when F is.
+// Function objects the API composes. The user's function is a declared
+// field, so it travels by its own rules (a function pointer as an offset).
 template <class F>
 struct key_by {
-  F f;
+  function_field<F> f;
   template <class T>
   auto operator()(T&& x) {
     auto k = f(std::as_const(x));
     return std::pair<decltype(k), std::decay_t<T>>{std::move(k), std::forward<T>(x)};
   }
-  MSGPACK_DEFINE(f);
+  template <class I>
+  friend auto inspect(I& i, key_by& x) { return i(x.f); }
 };
 template <class F>
 struct map_values {
-  F f;
+  function_field<F> f;
   template <class K, class V>
   auto operator()(std::pair<K, V>&& kv) {
     auto w = f(std::move(kv.second));
     return std::pair<K, decltype(w)>{std::move(kv.first), std::move(w)};
   }
-  MSGPACK_DEFINE(f);
+  template <class I>
+  friend auto inspect(I& i, map_values& x) { return i(x.f); }
 };
 struct with_unit {
   template <class T>
@@ -176,14 +178,14 @@ public:
   /// (f(row), row) for every row.
   template <class F>
   auto key_by(F f) const {
-    return map(fns::key_by<F>{std::move(f)});
+    return map(fns::key_by<F>{function_field<F>(std::move(f))});
   }
 
   /// (k, f(v)) for every (k, v).
   template <class F>
   auto map_values(F f) const {
     static_assert(pair_traits<T>::is_pair, "map_values needs a dataset of std::pair");
-    return map(fns::map_values<F>{std::move(f)});
+    return map(fns::map_values<F>{function_field<F>(std::move(f))});
   }
 
   /// The rows of this dataset, then those of `other`.

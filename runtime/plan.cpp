@@ -6,6 +6,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <typeinfo>
 #include <unordered_map>
 
 namespace troupe {
@@ -15,7 +16,7 @@ namespace troupe {
 namespace {
 struct registry_state {
   std::mutex mtx;
-  std::unordered_map<std::string, const void*> by_name;
+  std::unordered_map<std::string, shipped_decoder> by_name;
   std::unordered_map<std::string, int> twins;  // type name -> how many distinct decoders
   std::deque<std::string> names;               // stable storage for returned pointers
 };
@@ -25,7 +26,7 @@ registry_state& registry() {
 }
 } // namespace
 
-const char* impl_registry::add(const char* type_name, const void* decoder) {
+const char* impl_registry::add(const char* type_name, shipped_decoder decoder) {
   auto& r = registry();
   std::lock_guard<std::mutex> guard{r.mtx};
   std::string name = type_name;
@@ -45,7 +46,7 @@ const char* impl_registry::add(const char* type_name, const void* decoder) {
   }
 }
 
-const void* impl_registry::find(std::string_view name) {
+shipped_decoder impl_registry::find(std::string_view name) {
   auto& r = registry();
   std::lock_guard<std::mutex> guard{r.mtx};
   auto it = r.by_name.find(std::string{name});
@@ -142,17 +143,38 @@ std::string encode_task(const task_spec& spec) {
   if (spec.shuffle) {
     w << static_cast<uint8_t>(map_task) << std::string_view{spec.shuffle->impl()} << spec.shuffle->id
       << spec.shuffle->reducers << spec.shuffle->parent->id;
-    spec.shuffle->encode(w);
+    spec.shuffle->encode(w, spec.partition);
   } else {
     w << static_cast<uint8_t>(result_task) << std::string_view{spec.op->impl()};
-    spec.op->encode(w);
+    spec.op->encode(w, spec.partition);
   }
   w << spec.map_locations;
   return out;
 }
 
 namespace {
+
 task_spec decode_task_unchecked(std::string_view bytes);
+
+/// The object registered under `name`, which must be a `T`.
+template <class T>
+std::shared_ptr<T> decode_shipped(reader& r, const std::string& name, int32_t partitions, const char* what) {
+  auto made = std::dynamic_pointer_cast<T>(impl_registry::find(name)(r, partitions));
+  if (!made)
+    throw decode_error("'" + name + "' is not " + what);
+  return made;
+}
+
+/// Common fields of every encoded node.
+struct node_header {
+  node_id id = 0;
+  int32_t partitions = 0;
+  bool cached = false;
+  std::vector<node_id> parents;         // narrow parents (absent ones are -1)
+  std::vector<shuffle_id> shuffles;     // shuffle dependencies read
+  std::vector<int32_t> shuffle_maps;    // number of map partitions per shuffle
+};
+
 } // namespace
 
 task_spec decode_task(std::string_view bytes) {
@@ -172,7 +194,7 @@ task_spec decode_task_unchecked(std::string_view bytes) {
   task_spec spec;
   r >> spec.stage >> spec.partition >> spec.attempt;
   auto count = r.read<uint32_t>();
-  decode_env env;
+  std::map<node_id, std::shared_ptr<node_base>> nodes;  // rebuilt so far, parents first
   std::shared_ptr<node_base> last;
   for (uint32_t i = 0; i < count; ++i) {
     auto name = r.read<std::string>();
@@ -180,8 +202,9 @@ task_spec decode_task_unchecked(std::string_view bytes) {
     r >> h.id >> h.partitions >> h.cached >> h.parents >> h.shuffles >> h.shuffle_maps;
     if (h.shuffles.size() != h.shuffle_maps.size())
       throw decode_error("shuffle lists differ in length");
-    auto dec = reinterpret_cast<node_decoder>(impl_registry::find(name));
-    auto n = dec(r, h, env);
+    if (h.partitions < 0)
+      throw decode_error("negative partition count");
+    auto n = decode_shipped<node_base>(r, name, h.partitions, "a dataset node");
     n->id = h.id;
     n->partitions = h.partitions;
     n->cached = h.cached;
@@ -190,15 +213,15 @@ task_spec decode_task_unchecked(std::string_view bytes) {
         n->parents.push_back(nullptr);
         continue;
       }
-      auto it = env.nodes.find(pid);
-      if (it == env.nodes.end())
+      auto it = nodes.find(pid);
+      if (it == nodes.end())
         throw decode_error("node " + std::to_string(h.id) + " names unknown parent "
                            + std::to_string(pid));
       n->parents.push_back(it->second);
     }
     for (size_t k = 0; k < h.shuffles.size(); ++k)
       n->reads.push_back({h.shuffles[k], h.shuffle_maps[k]});
-    env.nodes[h.id] = n;
+    nodes[h.id] = n;
     last = n;
   }
   if (!last)
@@ -211,18 +234,16 @@ task_spec decode_task_unchecked(std::string_view bytes) {
     auto id = r.read<shuffle_id>();
     auto reducers = r.read<int32_t>();
     auto parent = r.read<node_id>();
-    auto dec = reinterpret_cast<shuffle_decoder>(impl_registry::find(name));
-    auto dep = dec(r, env);
+    auto dep = decode_shipped<shuffle_dep_base>(r, name, 0, "a shuffle's map side");
     dep->id = id;
     dep->reducers = reducers;
-    auto it = env.nodes.find(parent);
-    if (it == env.nodes.end())
+    auto it = nodes.find(parent);
+    if (it == nodes.end())
       throw decode_error("shuffle parent missing");
     dep->parent = it->second;
     spec.shuffle = dep;
   } else if (kind == result_task) {
-    auto dec = reinterpret_cast<op_decoder>(impl_registry::find(name));
-    spec.op = dec(r);
+    spec.op = decode_shipped<result_op_base>(r, name, 0, "an action");
   } else {
     throw decode_error("unknown kind");
   }

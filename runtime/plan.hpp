@@ -2,8 +2,8 @@
 // The plan of a job: datasets as nodes (Spark's RDDs) linked by narrow
 // dependencies (same process, same pass) and shuffle dependencies (stage
 // boundaries). Nodes are typed for the API and type-erased here; each
-// concrete node type registers a decoder under a stable name, so an executor
-// running the same binary rebuilds exactly the nodes a task needs.
+// concrete type registers a decoder under a stable name (runtime/ops/op.hpp),
+// so an executor running the same binary rebuilds exactly what a task needs.
 
 #include "runtime/ids.hpp"
 #include "runtime/partition.hpp"
@@ -15,7 +15,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <typeinfo>
 #include <vector>
 
 namespace troupe {
@@ -57,58 +56,40 @@ struct task_context {
   std::map<shuffle_id, std::vector<executor_id>> map_locations;
   /// (node, partition) pairs this task computed and cached.
   std::vector<std::pair<node_id, int32_t>> cached;
-  int32_t partition = 0;
   int32_t attempt = 0;
 };
 
-// -- the registry of concrete types --------------------------------------------
+// -- what a task ships ---------------------------------------------------------
 
-/// How nodes already rebuilt are found by the nodes that depend on them.
-struct decode_env {
-  std::map<node_id, std::shared_ptr<node_base>> nodes;
-  std::map<shuffle_id, std::shared_ptr<shuffle_dep_base>> shuffles;
+/// A node, a shuffle's map side or an action: something a task carries to an
+/// executor under its registered name. Concrete types derive from ops::op<>
+/// (runtime/ops/op.hpp), which derives both halves from one field list.
+class shipped {
+public:
+  virtual ~shipped() = default;
+  /// The registered name of the concrete type.
+  virtual const char* impl() const = 0;
+  /// Writes what an executor needs to compute partition p (functions, a slice of data).
+  virtual void encode(writer& w, int32_t p) const = 0;
 };
 
-/// Common fields of every encoded node.
-struct node_header {
-  node_id id = 0;
-  int32_t partitions = 0;
-  bool cached = false;
-  std::vector<node_id> parents;         // narrow parents (absent ones are null)
-  std::vector<shuffle_id> shuffles;     // shuffle dependencies read
-  std::vector<int32_t> shuffle_maps;    // number of map partitions per shuffle
-};
-
-using node_decoder = std::shared_ptr<node_base> (*)(reader&, const node_header&, decode_env&);
-using shuffle_decoder = std::shared_ptr<shuffle_dep_base> (*)(reader&, decode_env&);
-class result_op_base;
-using op_decoder = std::shared_ptr<result_op_base> (*)(reader&);
+/// Rebuilds a shipped object; `partitions` is its node's partition count (0 for others).
+using shipped_decoder = std::shared_ptr<shipped> (*)(reader& r, int32_t partitions);
 
 namespace impl_registry {
 /// Registers a decoder under the name of the type; returns the name to
 /// encode. Two types with one name (internal-linkage twins in two files) get
 /// "#2", "#3", ... in registration order, which is fixed for one binary.
-const char* add(const char* type_name, const void* decoder);
+const char* add(const char* type_name, shipped_decoder decoder);
 /// The decoder registered under `name`; throws decode_error when unknown.
-const void* find(std::string_view name);
+shipped_decoder find(std::string_view name);
 } // namespace impl_registry
-
-/// Gives each concrete type a stable name and registers its static decode().
-template <class Derived>
-struct registered {
-  static const char* const name;
-};
-template <class Derived>
-const char* const registered<Derived>::name =
-  impl_registry::add(typeid(Derived).name(), reinterpret_cast<const void*>(&Derived::decode));
 
 // -- nodes ------------------------------------------------------------------------
 
 /// A dataset in a plan, without its row type.
-class node_base {
+class node_base : public shipped {
 public:
-  virtual ~node_base() = default;
-
   node_id id = 0;
   int32_t partitions = 0;
   bool cached = false;
@@ -123,13 +104,9 @@ public:
   };
   std::vector<shuffle_read> reads;
 
-  /// The registered name of the concrete type.
-  virtual const char* impl() const = 0;
   /// For partition p of this node, the (parent index, parent partition)
   /// pairs it reads. Default: partition p of every parent.
   virtual std::vector<std::pair<size_t, int32_t>> parent_partitions(int32_t p) const;
-  /// Writes what an executor needs to compute partition p (functions, a slice of data).
-  virtual void encode(writer& w, int32_t p) const = 0;
   /// A short name for logs ("map", "text_file", ...).
   virtual std::string describe() const;
 };
@@ -186,16 +163,12 @@ node<T>* parent_as(const node_base& n, size_t i) {
 
 /// A shuffle: the map side of a wide operation. A map task runs partition m
 /// of `parent` and stores one block per reducer.
-class shuffle_dep_base {
+class shuffle_dep_base : public shipped {
 public:
-  virtual ~shuffle_dep_base() = default;
   shuffle_id id = 0;
   int32_t reducers = 0;
   std::shared_ptr<node_base> parent;
 
-  virtual const char* impl() const = 0;
-  /// Writes the partitioner and combiner.
-  virtual void encode(writer& w) const = 0;
   /// Runs map partition m and stores blocks (id, m, r); returns bytes per reducer.
   virtual std::vector<int64_t> write(task_context& ctx, int32_t m) = 0;
 };
@@ -203,11 +176,8 @@ public:
 // -- actions --------------------------------------------------------------------
 
 /// What a result task does with its partition (collect, count, save, ...).
-class result_op_base {
+class result_op_base : public shipped {
 public:
-  virtual ~result_op_base() = default;
-  virtual const char* impl() const = 0;
-  virtual void encode(writer& w) const = 0;
   /// Runs partition p of `n` and returns the encoded partial result.
   virtual std::string run(task_context& ctx, node_base& n, int32_t p) = 0;
 };

@@ -17,7 +17,6 @@ task_outcome run_task(std::string_view payload, const executor_id& self, block_s
     ctx.blocks = &blocks;
     ctx.fetcher = &fetcher;
     ctx.map_locations = std::move(spec.map_locations);
-    ctx.partition = spec.partition;
     ctx.attempt = spec.attempt;
     if (spec.shuffle)
       out.map_sizes = spec.shuffle->write(ctx, spec.partition);

@@ -2,8 +2,7 @@
 // Actions: what a result task does with its partition. Each returns an
 // encoded partial result that the dataset API merges on the driver.
 
-#include "runtime/fn_ref.hpp"
-#include "runtime/plan.hpp"
+#include "runtime/ops/op.hpp"
 
 #include <cstdio>
 #include <optional>
@@ -17,11 +16,10 @@ namespace troupe::ops {
 
 /// All rows of the partition.
 template <class T>
-class collect_op final : public result_op_base {
+class collect_op final : public op<collect_op<T>, result_op_base> {
 public:
-  const char* impl() const override { return registered<collect_op>::name; }
-  void encode(writer&) const override {}
-  static std::shared_ptr<result_op_base> decode(reader&) { return std::make_shared<collect_op>(); }
+  template <class I>
+  friend auto inspect(I& f, collect_op&) { return f(); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     std::vector<T> all;
     auto s = make_sink<T>([&](T&& x) { all.push_back(std::move(x)); });
@@ -32,12 +30,12 @@ public:
 
 /// The first `limit` rows of the partition.
 template <class T>
-class take_op final : public result_op_base {
+class take_op final : public op<take_op<T>, result_op_base> {
 public:
+  take_op() = default;
   explicit take_op(int64_t limit) : limit_(limit) {}
-  const char* impl() const override { return registered<take_op>::name; }
-  void encode(writer& w) const override { w << limit_; }
-  static std::shared_ptr<result_op_base> decode(reader& r) { return std::make_shared<take_op>(r.read<int64_t>()); }
+  template <class I>
+  friend auto inspect(I& f, take_op& x) { return f(x.limit_); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     std::vector<T> some;
     auto s = make_sink<T>([&](T&& x) {
@@ -49,16 +47,15 @@ public:
   }
 
 private:
-  int64_t limit_;
+  int64_t limit_ = 0;
 };
 
 /// The number of rows.
 template <class T>
-class count_op final : public result_op_base {
+class count_op final : public op<count_op<T>, result_op_base> {
 public:
-  const char* impl() const override { return registered<count_op>::name; }
-  void encode(writer&) const override {}
-  static std::shared_ptr<result_op_base> decode(reader&) { return std::make_shared<count_op>(); }
+  template <class I>
+  friend auto inspect(I& f, count_op&) { return f(); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     int64_t count = 0;
     auto s = make_sink<T>([&](T&&) { ++count; });
@@ -69,12 +66,12 @@ public:
 
 /// The rows folded with F; empty partitions give no value.
 template <class T, class F>
-class reduce_op final : public result_op_base {
+class reduce_op final : public op<reduce_op<T, F>, result_op_base> {
 public:
+  reduce_op() = default;
   explicit reduce_op(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<reduce_op>::name; }
-  void encode(writer& w) const override { encode_fn(w, f_); }
-  static std::shared_ptr<result_op_base> decode(reader& r) { return std::make_shared<reduce_op>(decode_fn<F>(r)); }
+  template <class I>
+  friend auto inspect(I& f, reduce_op& x) { return f(x.f_); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     std::optional<T> acc;
     auto s = make_sink<T>([&](T&& x) {
@@ -91,7 +88,7 @@ public:
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 /// Text of a row for save_as_text_file: strings as they are, numbers in
@@ -122,12 +119,12 @@ void append_text(std::string& out, const T& x) {
 /// Writes to a hidden temporary name first, so a retried or failed attempt
 /// never leaves a partial part file.
 template <class T>
-class save_op final : public result_op_base {
+class save_op final : public op<save_op<T>, result_op_base> {
 public:
+  save_op() = default;
   explicit save_op(std::string dir) : dir_(std::move(dir)) {}
-  const char* impl() const override { return registered<save_op>::name; }
-  void encode(writer& w) const override { w << dir_; }
-  static std::shared_ptr<result_op_base> decode(reader& r) { return std::make_shared<save_op>(r.read<std::string>()); }
+  template <class I>
+  friend auto inspect(I& f, save_op& x) { return f(x.dir_); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     char name[32];
     std::snprintf(name, sizeof name, "part-%05d", p);
@@ -177,14 +174,12 @@ private:
 /// Up to `per_partition` keys sampled uniformly (reservoir, seeded by the
 /// partition) and the partition's row count, for range partitioning.
 template <class K, class V>
-class sample_keys_op final : public result_op_base {
+class sample_keys_op final : public op<sample_keys_op<K, V>, result_op_base> {
 public:
+  sample_keys_op() = default;
   explicit sample_keys_op(int32_t per_partition) : per_partition_(per_partition) {}
-  const char* impl() const override { return registered<sample_keys_op>::name; }
-  void encode(writer& w) const override { w << per_partition_; }
-  static std::shared_ptr<result_op_base> decode(reader& r) {
-    return std::make_shared<sample_keys_op>(r.read<int32_t>());
-  }
+  template <class I>
+  friend auto inspect(I& f, sample_keys_op& x) { return f(x.per_partition_); }
   std::string run(task_context& ctx, node_base& n, int32_t p) override {
     std::vector<K> sample;
     int64_t seen = 0;
@@ -204,7 +199,7 @@ public:
   }
 
 private:
-  int32_t per_partition_;
+  int32_t per_partition_ = 0;
 };
 
 } // namespace troupe::ops

@@ -2,9 +2,9 @@
 // Narrow operations: computed in the same task as their parent, fused into
 // one pass through nested sinks.
 
-#include "runtime/fn_ref.hpp"
-#include "runtime/plan.hpp"
+#include "runtime/ops/op.hpp"
 
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -17,15 +17,13 @@ using element_t = std::decay_t<decltype(*std::begin(std::declval<R&>()))>;
 
 /// U = f(T), row by row.
 template <class T, class U, class F>
-class map_node final : public node<U> {
+class map_node final : public op<map_node<T, U, F>, node<U>> {
 public:
+  map_node() = default;
   explicit map_node(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<map_node>::name; }
   std::string describe() const override { return "map"; }
-  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<map_node>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, map_node& x) { return f(x.f_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<U>& out) override {
@@ -34,20 +32,18 @@ protected:
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 /// Rows for which f is true.
 template <class T, class F>
-class filter_node final : public node<T> {
+class filter_node final : public op<filter_node<T, F>, node<T>> {
 public:
+  filter_node() = default;
   explicit filter_node(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<filter_node>::name; }
   std::string describe() const override { return "filter"; }
-  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<filter_node>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, filter_node& x) { return f(x.f_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<T>& out) override {
@@ -59,20 +55,18 @@ protected:
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 /// Every element of the container f returns.
 template <class T, class U, class F>
-class flat_map_node final : public node<U> {
+class flat_map_node final : public op<flat_map_node<T, U, F>, node<U>> {
 public:
+  flat_map_node() = default;
   explicit flat_map_node(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<flat_map_node>::name; }
   std::string describe() const override { return "flat_map"; }
-  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<flat_map_node>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, flat_map_node& x) { return f(x.f_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<U>& out) override {
@@ -85,20 +79,18 @@ protected:
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 /// f(rows of a partition) or f(partition index, rows) -> container of U.
 template <class T, class U, class F>
-class map_partitions_node final : public node<U> {
+class map_partitions_node final : public op<map_partitions_node<T, U, F>, node<U>> {
 public:
+  map_partitions_node() = default;
   explicit map_partitions_node(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<map_partitions_node>::name; }
   std::string describe() const override { return "map_partitions"; }
-  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<map_partitions_node>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, map_partitions_node& x) { return f(x.f_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<U>& out) override {
@@ -117,20 +109,18 @@ private:
     else
       return f_(std::move(in));
   }
-  F f_;
+  function_field<F> f_;
 };
 
 /// The partitions of every parent, one after the other.
 template <class T>
-class union_node final : public node<T> {
+class union_node final : public op<union_node<T>, node<T>> {
 public:
+  union_node() = default;
   explicit union_node(std::vector<int32_t> sizes) : sizes_(std::move(sizes)) {}
-  const char* impl() const override { return registered<union_node>::name; }
   std::string describe() const override { return "union"; }
-  void encode(writer& w, int32_t) const override { w << sizes_; }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<union_node>(r.read<std::vector<int32_t>>());
-  }
+  template <class I>
+  friend auto inspect(I& f, union_node& x) { return f(x.sizes_); }
   std::vector<std::pair<size_t, int32_t>> parent_partitions(int32_t p) const override {
     return {locate(p)};
   }

@@ -5,9 +5,8 @@
 // every map output and merges them.
 
 #include "runtime/block_store.hpp"
-#include "runtime/fn_ref.hpp"
 #include "runtime/hash_map.hpp"
-#include "runtime/plan.hpp"
+#include "runtime/ops/op.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -67,7 +66,8 @@ struct hash_by_key {
   template <class K, class V>
   int32_t operator()(const std::pair<K, V>& row) const { return hash_partition(row.first, n); }
   void start(int32_t) {}
-  MSGPACK_DEFINE(n);
+  template <class I>
+  friend auto inspect(I& f, hash_by_key& x) { return f(x.n); }
 };
 
 /// Rows spread evenly, starting at a position that depends on the map partition.
@@ -77,7 +77,8 @@ struct round_robin {
   template <class T>
   int32_t operator()(const T&) { return static_cast<int32_t>(next++ % n); }
   void start(int32_t m) { next = static_cast<int64_t>(mix64(static_cast<uint64_t>(m)) % static_cast<uint64_t>(n)); }
-  MSGPACK_DEFINE(n);
+  template <class I>
+  friend auto inspect(I& f, round_robin& x) { return f(x.n); }  // `next` starts over in each map task
 };
 
 /// Key ranges cut at sorted `bounds` (reducer i takes keys <= bounds[i]);
@@ -93,31 +94,30 @@ struct range_by_key {
     return ascending ? i : n - 1 - i;
   }
   void start(int32_t) {}
-  MSGPACK_DEFINE(n, ascending, bounds);
+  template <class I>
+  friend auto inspect(I& f, range_by_key& x) { return f(x.n, x.ascending, x.bounds); }
 };
 
 // -- map side ----------------------------------------------------------------
 
 /// Buckets rows of T by a partitioner, without combining.
 template <class T, class Part>
-class bucket_dep final : public shuffle_dep_base {
+class bucket_dep final : public op<bucket_dep<T, Part>, shuffle_dep_base> {
 public:
+  bucket_dep() = default;
   explicit bucket_dep(Part part) : part_(std::move(part)) {}
-  const char* impl() const override { return registered<bucket_dep>::name; }
-  void encode(writer& w) const override { w << part_; }
-  static std::shared_ptr<shuffle_dep_base> decode(reader& r, decode_env&) {
-    return std::make_shared<bucket_dep>(r.read<Part>());
-  }
+  template <class I>
+  friend auto inspect(I& f, bucket_dep& x) { return f(x.part_); }
   std::vector<int64_t> write(task_context& ctx, int32_t m) override {
-    std::vector<std::vector<T>> buckets(static_cast<size_t>(reducers));
+    std::vector<std::vector<T>> buckets(static_cast<size_t>(this->reducers));
     Part part = part_;
     part.start(m);
     auto s = make_sink<T>([&](T&& row) {
       auto r = part(row);
       buckets[static_cast<size_t>(r)].push_back(std::move(row));
     });
-    static_cast<node<T>&>(*parent).run(ctx, m, s);
-    return store_buckets(ctx, id, m, buckets);
+    static_cast<node<T>&>(*this->parent).run(ctx, m, s);
+    return store_buckets(ctx, this->id, m, buckets);
   }
 
 private:
@@ -126,15 +126,14 @@ private:
 
 /// Combines values of equal keys with F before bucketing by key hash.
 template <class K, class V, class F>
-class combine_dep final : public shuffle_dep_base {
+class combine_dep final : public op<combine_dep<K, V, F>, shuffle_dep_base> {
 public:
+  combine_dep() = default;
   explicit combine_dep(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<combine_dep>::name; }
-  void encode(writer& w) const override { encode_fn(w, f_); }
-  static std::shared_ptr<shuffle_dep_base> decode(reader& r, decode_env&) {
-    return std::make_shared<combine_dep>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, combine_dep& x) { return f(x.f_); }
   std::vector<int64_t> write(task_context& ctx, int32_t m) override {
+    auto reducers = this->reducers;
     std::vector<hash_map<K, V>> maps(static_cast<size_t>(reducers));
     auto s = make_sink<std::pair<K, V>>([&](std::pair<K, V>&& row) {
       // One hash picks the reducer and probes its map (most rows are hits).
@@ -146,7 +145,7 @@ public:
       else
         it->second = f_(std::move(it->second), std::move(row.second));
     });
-    static_cast<node<std::pair<K, V>>&>(*parent).run(ctx, m, s);
+    static_cast<node<std::pair<K, V>>&>(*this->parent).run(ctx, m, s);
     std::vector<std::vector<std::pair<K, V>>> buckets(maps.size());
     for (size_t r = 0; r < maps.size(); ++r) {
       buckets[r].reserve(maps[r].size());
@@ -154,11 +153,11 @@ public:
         buckets[r].emplace_back(std::move(const_cast<K&>(kv.first)), std::move(kv.second));
       maps[r] = {};
     }
-    return store_buckets(ctx, id, m, buckets);
+    return store_buckets(ctx, this->id, m, buckets);
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 // -- reduce side ---------------------------------------------------------------
@@ -172,14 +171,11 @@ public:
 
 /// The rows of every map output for this reducer, as they come.
 template <class T>
-class concat_node final : public shuffled_node<T> {
+class concat_node final : public op<concat_node<T>, shuffled_node<T>> {
 public:
-  const char* impl() const override { return registered<concat_node>::name; }
   std::string describe() const override { return "shuffled"; }
-  void encode(writer&, int32_t) const override {}
-  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
-    return std::make_shared<concat_node>();
-  }
+  template <class I>
+  friend auto inspect(I& f, concat_node&) { return f(); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<T>& out) override {
@@ -195,15 +191,13 @@ protected:
 
 /// Values of equal keys combined with F.
 template <class K, class V, class F>
-class reduced_node final : public shuffled_node<std::pair<K, V>> {
+class reduced_node final : public op<reduced_node<K, V, F>, shuffled_node<std::pair<K, V>>> {
 public:
+  reduced_node() = default;
   explicit reduced_node(F f) : f_(std::move(f)) {}
-  const char* impl() const override { return registered<reduced_node>::name; }
   std::string describe() const override { return "reduce_by_key"; }
-  void encode(writer& w, int32_t) const override { encode_fn(w, f_); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<reduced_node>(decode_fn<F>(r));
-  }
+  template <class I>
+  friend auto inspect(I& f, reduced_node& x) { return f(x.f_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, V>>& out) override {
@@ -221,19 +215,16 @@ protected:
   }
 
 private:
-  F f_;
+  function_field<F> f_;
 };
 
 /// All values of each key, in fetch order.
 template <class K, class V>
-class grouped_node final : public shuffled_node<std::pair<K, std::vector<V>>> {
+class grouped_node final : public op<grouped_node<K, V>, shuffled_node<std::pair<K, std::vector<V>>>> {
 public:
-  const char* impl() const override { return registered<grouped_node>::name; }
   std::string describe() const override { return "group_by_key"; }
-  void encode(writer&, int32_t) const override {}
-  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
-    return std::make_shared<grouped_node>();
-  }
+  template <class I>
+  friend auto inspect(I& f, grouped_node&) { return f(); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::vector<V>>>& out) override {
@@ -250,15 +241,13 @@ protected:
 
 /// This reducer's key range, sorted by key.
 template <class K, class V>
-class sorted_node final : public shuffled_node<std::pair<K, V>> {
+class sorted_node final : public op<sorted_node<K, V>, shuffled_node<std::pair<K, V>>> {
 public:
+  sorted_node() = default;
   explicit sorted_node(bool ascending) : ascending_(ascending) {}
-  const char* impl() const override { return registered<sorted_node>::name; }
   std::string describe() const override { return "sort_by_key"; }
-  void encode(writer& w, int32_t) const override { w << ascending_; }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    return std::make_shared<sorted_node>(r.read<bool>());
-  }
+  template <class I>
+  friend auto inspect(I& f, sorted_node& x) { return f(x.ascending_); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, V>>& out) override {
@@ -317,20 +306,16 @@ private:
     return order;
   }
 
-  bool ascending_;
+  bool ascending_ = true;
 };
-
 
 /// Inner join: (k, (v, w)) for every v on the left and w on the right with key k.
 template <class K, class V, class W>
-class joined_node final : public shuffled_node<std::pair<K, std::pair<V, W>>> {
+class joined_node final : public op<joined_node<K, V, W>, shuffled_node<std::pair<K, std::pair<V, W>>>> {
 public:
-  const char* impl() const override { return registered<joined_node>::name; }
   std::string describe() const override { return "join"; }
-  void encode(writer&, int32_t) const override {}
-  static std::shared_ptr<node_base> decode(reader&, const node_header&, decode_env&) {
-    return std::make_shared<joined_node>();
-  }
+  template <class I>
+  friend auto inspect(I& f, joined_node&) { return f(); }
 
 protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::pair<V, W>>>& out) override {

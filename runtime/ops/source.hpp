@@ -1,30 +1,32 @@
 #pragma once
 // Sources: parallelize (driver data, sliced per task), range, text_file.
 
-#include "runtime/plan.hpp"
+#include "runtime/ops/op.hpp"
 #include "runtime/text_file.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+namespace troupe {
+
+/// A split travels as its two offsets.
+template <class I>
+auto inspect(I& f, file_split& x) { return f(x.start, x.end); }
+
+} // namespace troupe
+
 namespace troupe::ops {
 
 /// Rows held by the driver; a task carries only its own slice.
 template <class T>
-class parallelize_node final : public node<T> {
+class parallelize_node final : public op<parallelize_node<T>, node<T>> {
 public:
+  parallelize_node() = default;
   explicit parallelize_node(std::vector<std::vector<T>> slices) : slices_(std::move(slices)) {}
-
-  const char* impl() const override { return registered<parallelize_node>::name; }
   std::string describe() const override { return "parallelize"; }
-  void encode(writer& w, int32_t p) const override { w << p << slices_.at(p); }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header& h, decode_env&) {
-    auto p = r.read<int32_t>();
-    std::vector<std::vector<T>> slices(static_cast<size_t>(h.partitions));
-    r >> slices.at(p);
-    return std::make_shared<parallelize_node>(std::move(slices));
-  }
+  template <class I>
+  friend auto inspect(I& f, parallelize_node& x) { return f(this_partition(x.slices_)); }
 
 protected:
   void compute(task_context&, int32_t p, sink<T>& out) override {
@@ -39,19 +41,13 @@ private:
 };
 
 /// Integers start, start+step, ... below end (above end for a negative step).
-class range_node final : public node<int64_t> {
+class range_node final : public op<range_node, node<int64_t>> {
 public:
+  range_node() = default;
   range_node(int64_t start, int64_t end, int64_t step) : start_(start), end_(end), step_(step) {}
-
-  const char* impl() const override { return registered<range_node>::name; }
   std::string describe() const override { return "range"; }
-  void encode(writer& w, int32_t) const override { w << start_ << end_ << step_; }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header&, decode_env&) {
-    auto start = r.read<int64_t>();
-    auto end = r.read<int64_t>();
-    auto step = r.read<int64_t>();
-    return std::make_shared<range_node>(start, end, step);
-  }
+  template <class I>
+  friend auto inspect(I& f, range_node& x) { return f(x.start_, x.end_, x.step_); }
   /// Number of elements.
   int64_t count() const {
     __int128 span = static_cast<__int128>(end_) - start_;
@@ -73,27 +69,18 @@ protected:
   }
 
 private:
-  int64_t start_, end_, step_;
+  int64_t start_ = 0, end_ = 0, step_ = 1;
 };
 
 /// Lines of a file, one split per partition.
-class text_file_node final : public node<std::string> {
+class text_file_node final : public op<text_file_node, node<std::string>> {
 public:
+  text_file_node() = default;
   text_file_node(std::string path, std::vector<file_split> splits)
     : path_(std::move(path)), splits_(std::move(splits)) {}
-
-  const char* impl() const override { return registered<text_file_node>::name; }
   std::string describe() const override { return "text_file " + path_; }
-  void encode(writer& w, int32_t p) const override {
-    w << path_ << p << splits_.at(p).start << splits_.at(p).end;
-  }
-  static std::shared_ptr<node_base> decode(reader& r, const node_header& h, decode_env&) {
-    auto path = r.read<std::string>();
-    auto p = r.read<int32_t>();
-    std::vector<file_split> splits(static_cast<size_t>(h.partitions));
-    r >> splits.at(p).start >> splits.at(p).end;
-    return std::make_shared<text_file_node>(std::move(path), std::move(splits));
-  }
+  template <class I>
+  friend auto inspect(I& f, text_file_node& x) { return f(x.path_, this_partition(x.splits_)); }
 
 protected:
   void compute(task_context&, int32_t p, sink<std::string>& out) override {

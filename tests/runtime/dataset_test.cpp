@@ -25,6 +25,19 @@ struct add_offset {
   MSGPACK_DEFINE(label, offset);
 };
 
+/// The same with its fields declared once (inspect), holding a function pointer too.
+struct add_offset_then {
+  std::string label;
+  int64_t offset = 0;
+  int64_t (*then)(int64_t) = nullptr;
+  std::string operator()(int64_t x) const { return label + std::to_string(then(x + offset)); }
+  template <class F>
+  friend auto inspect(F& f, add_offset_then& x) { return f(x.label, x.offset, x.then); }
+};
+
+int64_t last_digit(int64_t x) { return x % 10; }
+bool is_even(int64_t x) { return x % 2 == 0; }
+
 template <class T>
 std::vector<T> sorted(std::vector<T> v) {
   std::sort(v.begin(), v.end());
@@ -69,6 +82,20 @@ BOOST_AUTO_TEST_CASE(function_pointers_and_msgpack_functors_travel) {
   BOOST_TEST(squares[9] == 81);
   auto labels = ctx.range(0, 3).map(add_offset{"n=", 10}).collect();
   BOOST_TEST(labels == (std::vector<std::string>{"n=10", "n=11", "n=12"}));
+}
+
+BOOST_AUTO_TEST_CASE(inspect_functors_and_function_pointers_in_every_operation_travel) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  auto labels = ctx.range(0, 3).map(add_offset_then{"n=", 10, &square}).collect();
+  BOOST_TEST(labels == (std::vector<std::string>{"n=100", "n=121", "n=144"}));
+  auto evens = ctx.range(0, 10, 1, 3).filter(&is_even).map(&square).collect();
+  BOOST_TEST(evens == (std::vector<int64_t>{0, 4, 16, 36, 64}));
+  auto keyed = ctx.range(0, 30, 1, 3).key_by(&last_digit).map_values(&square).reduce_by_key([](int64_t a, int64_t b) { return a + b; }).collect();
+  std::map<int64_t, int64_t> got(keyed.begin(), keyed.end()), want;
+  for (int64_t x = 0; x < 30; ++x)
+    want[x % 10] += x * x;
+  BOOST_TEST((got == want));
 }
 
 BOOST_AUTO_TEST_CASE(captures_travel_by_value) {
