@@ -115,6 +115,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"network.timeout", "3000"},       {"register.timeout", "500"},
     {"log.level", "debug"},            {"scheduler.extra-tasks", "5"},
     {"driver.cores", "2"},             {"driver.memory", "256m"},
+    {"network.max-frame-size", "32m"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -138,6 +139,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.network_timeout_ms == 3000);
   BOOST_TEST(s.register_timeout_ms == 500);
   BOOST_TEST(s.log_level == "debug");
+  BOOST_TEST(s.max_frame_bytes == int64_t{32} << 20);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
