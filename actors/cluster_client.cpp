@@ -30,6 +30,8 @@ void configure_system(caf::actor_system_config& cfg, const settings& s) {
   // to every hop. Skip it: spin briefly, then wait on the condition variable
   // that enqueue signals. Measured: 55-61k -> 91-113k trivial tasks/s in local[2].
   caf::put(cfg.content, "work-stealing.moderate-poll-attempts", size_t{0});
+  // Read by publish_guarded: the largest frame a peer may send.
+  caf::put(cfg.content, "troupe.max-frame-size", s.max_frame_bytes);
 }
 
 master_connection connect_master(caf::actor_system& sys, const std::string& host, uint16_t port,

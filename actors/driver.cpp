@@ -1,5 +1,6 @@
 #include "actors/driver.hpp"
 
+#include "actors/publish.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/dag_scheduler.hpp"
 #include "runtime/log.hpp"
@@ -282,7 +283,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     });
     self->monitor(opts.master);
     // Executors connect here directly: tasks and results never go through the master.
-    auto port = self->system().middleman().publish(caf::actor{self}, 0, opts.desc.driver_host.c_str(), true);
+    auto port = publish_guarded(self->system(), caf::actor{self}, 0, opts.desc.driver_host);
     if (!port) {
       finish(self, 1, "the driver cannot listen on " + opts.desc.driver_host + ": " + self->system().render(port.error()));
       return {};

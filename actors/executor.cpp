@@ -2,6 +2,7 @@
 
 #include "actors/block_transfer.hpp"
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "runtime/block_store.hpp"
 #include "runtime/log.hpp"
 #include "runtime/task_runner.hpp"
@@ -149,7 +150,7 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     if (opts.owner)
       self->monitor(opts.owner);
     // Peers fetch blocks from this port; the driver is reached directly, never through the master.
-    auto port = self->system().middleman().publish(caf::actor{self}, 0, opts.host.c_str(), true);
+    auto port = publish_guarded(self->system(), caf::actor{self}, 0, opts.host);
     if (!port) {
       log::executor()->error("cannot listen on {}: {}", opts.host, self->system().render(port.error()));
       self->quit(caf::sec::cannot_open_port);

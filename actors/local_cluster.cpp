@@ -4,6 +4,7 @@
 #include "actors/master.hpp"
 #include "actors/nodes.hpp"
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "actors/signals.hpp"
 #include "runtime/node_command.hpp"
 #include "runtime/path_check.hpp"
@@ -165,7 +166,7 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
   auto master = spawn_master(sys, master_options_from(s, ""));
-  auto port = sys.middleman().publish(master, s.port, "127.0.0.1", false);
+  auto port = publish_guarded(sys, master, s.port, "127.0.0.1");
   if (!port) {
     std::cerr << "error: the master cannot listen on 127.0.0.1:" << s.port << ": " << sys.render(port.error())
               << std::endl;

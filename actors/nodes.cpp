@@ -5,6 +5,7 @@
 #include "actors/executor.hpp"
 #include "actors/master.hpp"
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/log.hpp"
@@ -28,7 +29,7 @@ int run_master_node(const settings& s) {
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
   auto master = spawn_master(sys, master_options_from(s, ""));
-  auto port = sys.middleman().publish(master, s.port, s.host.c_str(), false);
+  auto port = publish_guarded(sys, master, s.port, s.host);
   if (!port) {
     std::cerr << "error: the master cannot listen on " << s.host << ":" << s.port << ": " << sys.render(port.error())
               << std::endl;
@@ -61,7 +62,7 @@ int run_worker_node(const settings& s) {
   w.master_port = s.master.port;
   auto worker = spawn_worker(sys, w);
   // Published so that status shows where it is and its id names a real port.
-  auto port = sys.middleman().publish(worker, s.port, s.host.c_str(), true);
+  auto port = publish_guarded(sys, worker, s.port, s.host);
   if (!port) {
     std::cerr << "error: the worker cannot listen on " << s.host << ":" << s.port << ": " << sys.render(port.error())
               << std::endl;

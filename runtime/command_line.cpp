@@ -347,6 +347,8 @@ public:
     for (const auto& [origin, key, value] : state_.confs)
       if (auto err = apply_conf(cl_.opts, key, value); !err.empty())
         return fail(origin == "--conf" ? err : origin + ": " + err);
+    if (auto err = check_conf(cl_.opts); !err.empty())
+      return fail(err);
     return true;
   }
 

@@ -61,6 +61,7 @@ std::shared_ptr<spdlog::logger> driver() { return registry().get("driver"); }
 std::shared_ptr<spdlog::logger> executor() { return registry().get("executor"); }
 std::shared_ptr<spdlog::logger> submit() { return registry().get("submit"); }
 std::shared_ptr<spdlog::logger> scheduler() { return registry().get("scheduler"); }
+std::shared_ptr<spdlog::logger> net() { return registry().get("net"); }
 
 bool set_level(const std::string& level) {
   // spdlog::level::from_str maps unknown names to "off": check the names ourselves.

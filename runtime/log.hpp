@@ -20,6 +20,8 @@ std::shared_ptr<spdlog::logger> executor();
 std::shared_ptr<spdlog::logger> submit();
 /// The DAG and task schedulers' logger ("scheduler").
 std::shared_ptr<spdlog::logger> scheduler();
+/// The network guard's logger ("net"): refused peers.
+std::shared_ptr<spdlog::logger> net();
 
 /// Sets the level of every troupe logger (default warn): trace, debug, info,
 /// warn, error, critical, off.

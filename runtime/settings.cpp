@@ -200,6 +200,9 @@ const std::vector<conf_def>& conf_table() {
      "ms an executor may take to reach its driver"},
     {"shuffle.fetch-timeout", &s::fetch_timeout_ms, t::integer, 1, int32_max,
      "ms of silence from a peer before a block fetch counts as failed"},
+    // -- network --
+    {"network.max-frame-size", &s::max_frame_bytes, t::bytes, 0, 0,
+     "largest message a peer may send before its connection is closed (must exceed shuffle.fetch-chunk-size)"},
     {"log.level", &s::log_level, t::level, 0, 0, "trace, debug, info, warn, error, critical or off"},
   };
   return table;
@@ -414,6 +417,19 @@ std::string apply_conf(settings& s, const std::string& key, const std::string& v
     return {};
   }
   return "unknown conf key '" + key + "' (see troupe submit --help)";
+}
+
+std::string check_conf(const settings& s) {
+  // A fetch reply carries one chunk plus the message's own fields.
+  constexpr int64_t overhead = 64 * 1024;
+  auto need = int64_t{s.shuffle_fetch_chunk_kb} * 1024 + overhead;
+  if (s.max_frame_bytes < need)
+    return "network.max-frame-size " + std::to_string(s.max_frame_bytes) + " is too small for shuffle.fetch-chunk-size "
+           + std::to_string(s.shuffle_fetch_chunk_kb) + " KiB: it must be at least " + std::to_string(need) + " bytes";
+  if (s.max_frame_bytes > int64_t{0xffffffff})
+    return "network.max-frame-size " + std::to_string(s.max_frame_bytes)
+           + " exceeds what a frame can carry (4294967295 bytes)";
+  return {};
 }
 
 std::string load_conf_file(settings& s, const std::string& path) {

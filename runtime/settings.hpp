@@ -139,6 +139,7 @@ struct settings {
   int32_t heartbeat_interval_ms = 500;  ///< heartbeat.interval of workers and executors
   int32_t network_timeout_ms = 2000;    ///< network.timeout: middleman connection timeout
   int32_t register_timeout_ms = 10000;  ///< register.timeout: give up reaching the master
+  int64_t max_frame_bytes = 64 << 20;   ///< network.max-frame-size: larger peer frames close the connection
 
   // -- timeouts (ms; conf keys in comments) -------------------------------------
   int32_t stop_grace_ms = default_ms::stop_grace;                   ///< node.stop-grace
@@ -174,6 +175,10 @@ struct settings {
 /// Applies one key=value (a --conf or a config-file line) to `s`.
 /// Returns an empty string on success, else a message naming the key or value.
 std::string apply_conf(settings& s, const std::string& key, const std::string& value);
+
+/// Checks settings that depend on each other (network.max-frame-size must
+/// hold a shuffle fetch chunk); returns "" or what is wrong.
+std::string check_conf(const settings& s);
 
 /// Loads "key = value" lines (# comments, blank lines) from a file through apply_conf.
 /// Returns an empty string on success, else a message naming the file and line.

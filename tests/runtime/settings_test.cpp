@@ -130,6 +130,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"worker.child-stop-grace", "113"}, {"driver.register-timeout", "114"},
     {"driver.executor-wait-warning", "115"}, {"executor.connect-timeout", "116"},
     {"shuffle.fetch-timeout", "117"},
+    {"network.max-frame-size", "32m"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -165,6 +166,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
                                       s.executor_connect_timeout_ms, s.fetch_timeout_ms};
   for (size_t i = 0; i < timeouts.size(); ++i)
     BOOST_TEST(timeouts[i] == static_cast<int32_t>(101 + i), "timeout " << i);
+  BOOST_TEST(s.max_frame_bytes == int64_t{32} << 20);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);

@@ -1,0 +1,501 @@
+#include "runtime/frame_guard.hpp"
+
+#include "runtime/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+namespace troupe {
+
+// -- basp_frame_checker -----------------------------------------------------------
+
+basp_frame_checker::verdict basp_frame_checker::feed(const char* data, size_t n) {
+  while (n > 0 && verdict_ == verdict::ok) {
+    if (remaining_ > 0) {
+      auto k = static_cast<size_t>(std::min<uint64_t>(remaining_, n));
+      remaining_ -= k;
+      data += k;
+      n -= k;
+      continue;
+    }
+    auto k = std::min(basp_header_size - have_, n);
+    std::memcpy(hdr_ + have_, data, k);
+    have_ += k;
+    data += k;
+    n -= k;
+    if (have_ < basp_header_size)
+      break;
+    have_ = 0;
+    auto op = hdr_[0];
+    uint32_t len = (uint32_t{hdr_[4]} << 24) | (uint32_t{hdr_[5]} << 16) | (uint32_t{hdr_[6]} << 8) | hdr_[7];
+    // message_type: server_handshake 0 .. heartbeat 6.
+    if (op > 6) {
+      verdict_ = verdict::bad_operation;
+      reason_ = "operation byte " + std::to_string(op) + " is not a BASP message type";
+    } else if (frames_ == 0 && (op != 1 || len > basp_first_frame_max)) {
+      // The side that connects speaks first with its client handshake.
+      verdict_ = verdict::bad_first_frame;
+      reason_ = "first frame is not a client handshake of at most " + std::to_string(basp_first_frame_max)
+                + " bytes (operation " + std::to_string(op) + ", payload " + std::to_string(len) + " bytes)";
+    } else if (len > max_) {
+      verdict_ = verdict::oversized;
+      reason_ = "frame payload of " + std::to_string(len) + " bytes exceeds network.max-frame-size "
+                + std::to_string(max_);
+    } else {
+      ++frames_;
+      remaining_ = len;
+    }
+  }
+  return verdict_;
+}
+
+// -- frame_guard ------------------------------------------------------------------
+
+namespace {
+
+void set_nonblocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+std::string peer_name(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  }
+  return std::string{host} + ":" + std::to_string(port);
+}
+
+/// Binds and listens on host:port with SO_REUSEADDR; -1 and `error` on failure.
+int listen_on(const std::string& host, uint16_t port, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const char* node = host.empty() ? nullptr : host.c_str();
+  auto service = std::to_string(port);
+  if (int rc = ::getaddrinfo(node, service.c_str(), &hints, &res); rc != 0) {
+    error = "cannot resolve '" + host + "': " + ::gai_strerror(rc);
+    return -1;
+  }
+  int fd = -1;
+  for (auto* ai = res; ai != nullptr; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+      continue;
+    // A restarted node binds its port at once; a second listener still gets EADDRINUSE.
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0)
+      break;
+    error = std::string{"cannot listen on "} + host + ":" + service + ": " + std::strerror(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(res);
+  if (fd >= 0)
+    set_nonblocking(fd);
+  return fd;
+}
+
+uint16_t bound_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+} // namespace
+
+struct frame_guard::impl {
+  // One direction's sending end: the bytes read from the other side that the
+  // socket has not taken yet. At most one read's worth (backpressure: the
+  // other side is not read while this is non-empty).
+  struct end {
+    int fd = -1;
+    std::vector<char> pending;
+    size_t offset = 0;
+    bool eof = false;       // this side sent FIN
+    bool shut = false;      // we sent FIN to this side
+    uint32_t mask = 0;      // epoll interest registered
+  };
+  struct conn {
+    uint64_t id = 0;
+    end peer; // the stranger
+    end node; // CAF on loopback
+    bool connecting = true;
+    basp_frame_checker check;
+    std::string addr;
+    explicit conn(uint64_t max) : check(max) {}
+  };
+
+  frame_guard_options opts;
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> accepted{0}, refused{0}, open{0};
+  std::unordered_map<uint64_t, std::unique_ptr<conn>> conns;
+  uint64_t next_id = 1;
+  std::vector<char> scratch;
+  bool listener_paused = false;
+  std::chrono::steady_clock::time_point resume_listener{};
+  // Rate limit for refusal log lines: one per second, with a count of the others.
+  std::chrono::steady_clock::time_point last_log{};
+  uint64_t suppressed = 0;
+
+  static constexpr uint64_t listen_tag = 0;
+  static constexpr uint64_t wake_tag = 1;
+
+  ~impl() {
+    for (auto& [id, c] : conns) {
+      if (c->peer.fd >= 0)
+        ::close(c->peer.fd);
+      if (c->node.fd >= 0)
+        ::close(c->node.fd);
+    }
+    for (int fd : {listen_fd, epoll_fd, wake_fd})
+      if (fd >= 0)
+        ::close(fd);
+  }
+
+  void refuse_log(const std::string& addr, const std::string& why) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(1) && last_log.time_since_epoch().count() != 0) {
+      ++suppressed;
+      return;
+    }
+    last_log = now;
+    if (suppressed > 0)
+      log::net()->warn("refused connection guard={} peer={} reason=\"{}\" (and {} more refused in the last second)",
+                       opts.name, addr, why, suppressed);
+    else
+      log::net()->warn("refused connection guard={} peer={} reason=\"{}\"", opts.name, addr, why);
+    suppressed = 0;
+  }
+
+  static uint64_t tag(const conn& c, bool node_side) { return (c.id << 1) | (node_side ? 1 : 0); }
+
+  void update(conn& c, end& e, bool node_side, uint32_t want) {
+    if (e.fd < 0 || e.mask == want)
+      return;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.u64 = tag(c, node_side);
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, e.fd, &ev);
+    e.mask = want;
+  }
+
+  // Reads a side when the other side has nothing pending; writes a side that has.
+  void rearm(conn& c) {
+    uint32_t pm = 0, nm = 0;
+    if (!c.connecting) {
+      if (!c.peer.eof && c.node.pending.empty())
+        pm |= EPOLLIN;
+      if (!c.node.eof && c.peer.pending.empty())
+        nm |= EPOLLIN;
+      if (!c.peer.pending.empty())
+        pm |= EPOLLOUT;
+      if (!c.node.pending.empty())
+        nm |= EPOLLOUT;
+    } else {
+      nm |= EPOLLOUT;
+    }
+    update(c, c.peer, false, pm);
+    update(c, c.node, true, nm);
+  }
+
+  void close_conn(uint64_t id) {
+    auto i = conns.find(id);
+    if (i == conns.end())
+      return;
+    auto& c = *i->second;
+    for (int fd : {c.peer.fd, c.node.fd})
+      if (fd >= 0)
+        ::close(fd); // also removes it from the epoll set
+    conns.erase(i);
+    open = conns.size();
+  }
+
+  void add(int fd, uint64_t t, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = t;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  void accept_all() {
+    for (;;) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED)
+          continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: stop accepting for a moment rather than spin.
+          refuse_log("-", std::string{"cannot accept: "} + std::strerror(errno));
+          pause_listener();
+        }
+        return;
+      }
+      ++accepted;
+      auto addr = peer_name(ss);
+      if (conns.size() >= opts.max_connections) {
+        ++refused;
+        refuse_log(addr, "more than " + std::to_string(opts.max_connections) + " open connections");
+        ::close(fd);
+        continue;
+      }
+      int nfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (nfd < 0) {
+        ::close(fd);
+        pause_listener();
+        return;
+      }
+      int one = 1;
+      ::setsockopt(nfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(opts.target_port);
+      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(nfd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) {
+        ::close(nfd);
+        ::close(fd);
+        continue;
+      }
+      auto c = std::make_unique<conn>(opts.max_frame_bytes);
+      c->id = next_id++;
+      c->addr = std::move(addr);
+      c->peer.fd = fd;
+      c->node.fd = nfd;
+      add(fd, tag(*c, false), 0);
+      add(nfd, tag(*c, true), EPOLLOUT);
+      c->node.mask = EPOLLOUT;
+      conns.emplace(c->id, std::move(c));
+      open = conns.size();
+    }
+  }
+
+  void pause_listener() {
+    if (listener_paused)
+      return;
+    listener_paused = true;
+    resume_listener = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    epoll_event ev{};
+    ev.data.u64 = listen_tag;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+  }
+
+  void maybe_resume_listener() {
+    if (!listener_paused || std::chrono::steady_clock::now() < resume_listener)
+      return;
+    listener_paused = false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = listen_tag;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+  }
+
+  // Writes what is pending on `e`; false when the connection is dead.
+  bool flush(end& e) {
+    while (e.offset < e.pending.size()) {
+      auto n = ::send(e.fd, e.pending.data() + e.offset, e.pending.size() - e.offset, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+      }
+      e.offset += static_cast<size_t>(n);
+    }
+    std::vector<char>{}.swap(e.pending); // an idle connection holds no buffer
+    e.offset = 0;
+    return true;
+  }
+
+  // Sends `n` scratch bytes to `dst`, keeping what the socket does not take.
+  bool forward(end& dst, const char* data, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      auto k = ::send(dst.fd, data + done, n - done, MSG_NOSIGNAL);
+      if (k < 0) {
+        if (errno == EINTR)
+          continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          break;
+        return false;
+      }
+      done += static_cast<size_t>(k);
+    }
+    if (done < n)
+      dst.pending.assign(data + done, data + n);
+    return true;
+  }
+
+  // Reads once from `src` and relays to `dst`; false when the connection ends.
+  bool pump(conn& c, end& src, end& dst, bool checked) {
+    auto n = ::recv(src.fd, scratch.data(), scratch.size(), 0);
+    if (n < 0)
+      return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    if (n == 0) {
+      src.eof = true;
+      return true;
+    }
+    if (checked && c.check.feed(scratch.data(), static_cast<size_t>(n)) != basp_frame_checker::verdict::ok) {
+      ++refused;
+      refuse_log(c.addr, c.check.reason());
+      return false;
+    }
+    return forward(dst, scratch.data(), static_cast<size_t>(n));
+  }
+
+  // Handles one epoll event; false when the connection is to be closed.
+  bool on_event(conn& c, bool node_side, uint32_t events) {
+    auto& self = node_side ? c.node : c.peer;
+    auto& other = node_side ? c.peer : c.node;
+    if (c.connecting) {
+      if (!node_side)
+        return (events & (EPOLLHUP | EPOLLERR)) == 0;
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(c.node.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0 || (events & EPOLLERR))
+        return false;
+      c.connecting = false;
+      add_peer_interest(c);
+      return true;
+    }
+    if (events & EPOLLOUT)
+      if (!flush(self))
+        return false;
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && other.pending.empty() && !self.eof)
+      if (!pump(c, self, other, !node_side))
+        return false;
+    if ((events & EPOLLERR))
+      return false;
+    // A side that sent FIN: pass it on once its bytes are delivered; done when both did.
+    for (auto* e : {&c.peer, &c.node}) {
+      auto& o = e == &c.peer ? c.node : c.peer;
+      if (e->eof && o.pending.empty() && !o.shut) {
+        ::shutdown(o.fd, SHUT_WR);
+        o.shut = true;
+      }
+    }
+    // CAF closed its end: once its last bytes reached the peer, nothing more can happen.
+    if (c.node.eof && c.peer.pending.empty())
+      return false;
+    if (c.peer.eof && c.node.eof)
+      return false;
+    return true;
+  }
+
+  void add_peer_interest(conn& c) { rearm(c); }
+
+  void run() {
+    std::vector<epoll_event> events(256);
+    while (!stopping) {
+      int timeout = listener_paused ? 100 : -1;
+      int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        break;
+      }
+      maybe_resume_listener();
+      for (int i = 0; i < n && !stopping; ++i) {
+        auto t = events[i].data.u64;
+        if (t == listen_tag) {
+          accept_all();
+          continue;
+        }
+        if (t == wake_tag)
+          continue;
+        auto id = t >> 1;
+        auto it = conns.find(id);
+        if (it == conns.end())
+          continue; // closed earlier in this batch
+        auto& c = *it->second;
+        if (!on_event(c, (t & 1) != 0, events[i].events))
+          close_conn(id);
+        else
+          rearm(c);
+      }
+    }
+  }
+};
+
+std::unique_ptr<frame_guard> frame_guard::start(const frame_guard_options& opts, std::string& error) {
+  auto p = std::make_unique<impl>();
+  p->opts = opts;
+  p->scratch.resize(std::max<size_t>(opts.buffer_bytes, 4096));
+  p->listen_fd = listen_on(opts.host, opts.port, error);
+  if (p->listen_fd < 0)
+    return nullptr;
+  p->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  p->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (p->epoll_fd < 0 || p->wake_fd < 0) {
+    error = std::string{"cannot create the guard's epoll set: "} + std::strerror(errno);
+    return nullptr;
+  }
+  p->add(p->listen_fd, impl::listen_tag, EPOLLIN);
+  p->add(p->wake_fd, impl::wake_tag, EPOLLIN);
+  auto port = bound_port(p->listen_fd);
+  std::unique_ptr<frame_guard> g{new frame_guard(std::move(p))};
+  g->port_ = port;
+  g->thread_ = std::thread{[raw = g->impl_.get()] { raw->run(); }};
+  return g;
+}
+
+frame_guard::frame_guard(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+frame_guard::~frame_guard() { stop(); }
+
+void frame_guard::stop() {
+  if (!thread_.joinable())
+    return;
+  impl_->stopping = true;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(impl_->wake_fd, &one, sizeof one);
+  thread_.join();
+  // Close every socket now, so the port is free as soon as stop returns.
+  for (auto& [id, c] : impl_->conns) {
+    ::close(c->peer.fd);
+    ::close(c->node.fd);
+  }
+  impl_->conns.clear();
+  impl_->open = 0;
+  ::close(impl_->listen_fd);
+  impl_->listen_fd = -1;
+}
+
+frame_guard::counters frame_guard::stats() const {
+  return {impl_->accepted.load(), impl_->refused.load(), impl_->open.load()};
+}
+
+} // namespace troupe
