@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     return fail(argv[1], "fstat");
+  if (!S_ISREG(st.st_mode)) {
+    std::cerr << "wc_strong: " << argv[1] << ": not a regular file\n";
+    return 1;
+  }
   const size_t size = static_cast<size_t>(st.st_size);
 
   counts_map counts;
