@@ -1,8 +1,7 @@
 // Single-threaded word count as a C++ engineer would write it for speed: the
 // strong baseline scripts/bench compares troupe to (McSherry's COST).
 //
-//   g++ -O2 -std=c++20 -o build/wc_strong scripts/wc_strong.cpp \
-//       $(pkg-config --cflags --libs absl_flat_hash_map)
+//   g++ -O2 -std=c++20 -o build/wc_strong scripts/wc_strong.cpp $(pkg-config --cflags --libs absl_flat_hash_map)
 //   build/wc_strong FILE
 //
 // The file is mmap'd once and counted with an absl::flat_hash_map keyed by
