@@ -1,4 +1,6 @@
-// Single-threaded word count: the baseline scripts/bench compares troupe to.
+// Single-threaded word count: the old baseline scripts/bench compares troupe to
+// (read(2) blocks, std::unordered_map of strings; scripts/wc_strong.cpp is the
+// strong one).
 //
 //   g++ -O2 -std=c++20 -o build/wc_baseline scripts/wc_baseline.cpp
 //   build/wc_baseline FILE
