@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -14,12 +15,15 @@ BOOST_AUTO_TEST_SUITE(exclusion, *boost::unit_test::timeout(90))
 
 BOOST_AUTO_TEST_CASE(a_worker_with_an_unusable_work_dir_is_excluded_and_the_healthy_one_carries_the_job) {
   cluster c;
-  // Worker 0's work dir is a plain file: every executor it launches fails at once.
-  std::ofstream(c.path("work-0")) << "not a directory\n";
   c.add_worker(2, "1g");
   c.add_worker(2, "1g");
   auto st = c.await_alive(2);
   BOOST_TEST_REQUIRE(st.alive_workers() == 2, st.text);
+  // A worker checks its work dir at start (and refuses to run without one), so
+  // break worker 0's afterwards: it becomes a plain file, and every executor
+  // the worker launches fails at once.
+  std::filesystem::remove_all(c.path("work-0"));
+  std::ofstream(c.path("work-0")) << "not a directory\n";
 
   // Before exclusion the bad worker's executors failed ten times within
   // milliseconds and the application failed with them.
