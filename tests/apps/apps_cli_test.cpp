@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(sort_through_submit) {
         auto r = submit(cores, "sort", {path, out_dir}, small_splits);
         BOOST_TEST(r.exit_code == 0, r.err);
         BOOST_TEST(r.out == "sorted " + std::to_string(lines_of(content).size()) + " lines into " + out_dir + "\n");
-        BOOST_TEST(read_parts(out_dir) == seq_sorted_text(content));
+        BOOST_TEST(read_parts(out_dir) == sorted_text(content));
         BOOST_TEST(std::filesystem::exists(out_dir + "/_SUCCESS"));
       }
     }
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(apps_on_a_local_cluster) {
   auto sorted = submit_to(master, "sort", {"lines.txt", "sorted-out"}, small_splits, cwd);
   BOOST_TEST(sorted.exit_code == 0, sorted.err);
   BOOST_TEST(sorted.out == "sorted 300 lines into sorted-out\n");
-  BOOST_TEST(read_parts(dir / "sorted-out") == seq_sorted_text(lines));
+  BOOST_TEST(read_parts(dir / "sorted-out") == sorted_text(lines));
 
   auto pr = submit_to(master, "page_rank", {"edges.txt", "4"}, small_splits, cwd);
   BOOST_TEST(pr.exit_code == 0, pr.err);

@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(sort_matches_sequential) {
         auto r = run_app(ctx, "sort", {path, out_dir});
         BOOST_TEST(r.code == 0);
         BOOST_TEST(r.out == "sorted " + std::to_string(want_lines.size()) + " lines into " + out_dir + "\n");
-        BOOST_TEST(read_parts(out_dir) == seq_sorted_text(content));
+        BOOST_TEST(read_parts(out_dir) == sorted_text(content));
         BOOST_TEST(std::filesystem::exists(out_dir + "/_SUCCESS"));
       }
     }
@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(sort_matches_sequential) {
       auto path = dir / (name + ".txt");
       auto r = run_command({"sort", path}, std::chrono::seconds(30), {"LC_ALL=C"});
       BOOST_TEST(r.exit_code == 0, r.err);
-      BOOST_TEST(r.out == seq_sorted_text(content));
+      BOOST_TEST(r.out == sorted_text(content));
     }
   }
   inline_runner runner(1, 1);

@@ -94,15 +94,6 @@ inline std::string expected_word_count_output(const std::map<std::string, int64_
 }
 
 
-inline std::string seq_sorted_text(const std::string& text) {
-  auto lines = lines_of(text);
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (auto& l : lines)
-    out += l + "\n";
-  return out;
-}
-
 /// SparkPageRank, sequentially.
 inline std::map<std::string, double> seq_page_rank(const std::string& text, int iterations) {
   std::map<std::string, std::set<std::string>> links;

@@ -88,16 +88,6 @@ inline std::string make_sort_input() {
   return out;
 }
 
-/// The lines of `text` sorted bytewise, each ending in '\n' (what LC_ALL=C sort prints).
-inline std::string sorted_lines(const std::string& text) {
-  auto lines = lines_of(text);
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (auto& l : lines)
-    out += l + "\n";
-  return out;
-}
-
 /// A link graph (from edges_seed): 400 pages, each with 1..15 outgoing links, some duplicated.
 inline std::string make_edges() {
   seeded_rng r{edges_seed};

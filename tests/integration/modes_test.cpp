@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(word_count_prints_the_same_top_words_in_every_mode) {
 
 BOOST_AUTO_TEST_CASE(sort_writes_the_same_sorted_lines_in_every_mode) {
   auto& c = *standing_clusters::instance;
-  auto expected = sorted_lines(c.sort_input);
+  auto expected = sorted_text(c.sort_input);
   auto ms = all_modes();
   for (size_t i = 0; i < ms.size(); ++i) {
     auto out_dir = c.data / ("sorted-" + std::to_string(i));

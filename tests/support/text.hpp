@@ -1,6 +1,7 @@
 #pragma once
 // Text helpers shared by the tests: substring checks and line splitting.
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,16 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);)
     out.push_back(line);
+  return out;
+}
+
+/// The lines of `text` sorted bytewise, each ending in '\n' (what LC_ALL=C sort prints).
+inline std::string sorted_text(const std::string& text) {
+  auto lines = lines_of(text);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& l : lines)
+    out += l + "\n";
   return out;
 }
 
