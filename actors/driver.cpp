@@ -210,24 +210,24 @@ void start_app(self_ptr self) {
   caf::actor me = self;
   try {
     st.app_thread = std::thread([entry, bridge, args, ctx_opts, me] {
-    int code = 0;
-    std::string error;
-    try {
-      context ctx(*bridge, ctx_opts);
-      code = entry->main(ctx, args);
-      if (code != 0)
-        error = "application exited with status " + std::to_string(code);
-    } catch (const job_failed& e) {
-      code = 1;
-      error = std::string("job failed: ") + e.what();
-    } catch (const std::exception& e) {
-      code = 1;
-      error = e.what();
-    } catch (...) {
-      code = 1;
-      error = "the application threw an unknown exception";
-    }
-    caf::anon_send(me, done_v, code, error);
+      int code = 0;
+      std::string error;
+      try {
+        context ctx(*bridge, ctx_opts);
+        code = entry->main(ctx, args);
+        if (code != 0)
+          error = "application exited with status " + std::to_string(code);
+      } catch (const job_failed& e) {
+        code = 1;
+        error = std::string("job failed: ") + e.what();
+      } catch (const std::exception& e) {
+        code = 1;
+        error = e.what();
+      } catch (...) {
+        code = 1;
+        error = "the application threw an unknown exception";
+      }
+      caf::anon_send(me, done_v, code, error);
     });
   } catch (const std::exception& e) {
     // No thread for the application (the machine refused one): fail it, never std::terminate.
