@@ -4,6 +4,7 @@
 // its peak RSS (VmHWM) under its idle VmRSS + 64 MB.
 
 #include "tests/integration/cluster.hpp"
+#include "tests/support/sockets.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -24,29 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A field of /proc/PID/status in KiB (VmRSS, VmHWM), or -1.
-long status_kb(pid_t pid, const std::string& field) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stol(line.substr(field.size() + 1));
-  return -1;
-}
 
-/// A connection to 127.0.0.1:port, or -1.
-int dial(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 /// Sends what the socket takes; a peer that closes on us is the expected outcome.
 void send_some(int fd, const std::string& s) {
@@ -59,31 +38,7 @@ void send_some(int fd, const std::string& s) {
   }
 }
 
-/// Up to `n` bytes the peer sends within `limit`.
-std::string read_some(int fd, size_t n, std::chrono::milliseconds limit) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  char buf[4096];
-  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0)
-      continue;
-    auto k = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
-    if (k <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(k));
-  }
-  return out;
-}
 
-/// A 32-byte BASP header (big-endian fields) with operation `op` and payload length `len`.
-std::string header(uint8_t op, uint32_t len) {
-  std::string h(32, '\0');
-  h[0] = static_cast<char>(op);
-  for (int i = 0; i < 4; ++i)
-    h[4 + i] = static_cast<char>(len >> (24 - 8 * i));
-  return h;
-}
 
 uint32_t be32(const std::string& s, size_t at) {
   uint32_t v = 0;
@@ -96,19 +51,19 @@ uint32_t be32(const std::string& s, size_t at) {
 void attack(uint16_t port, std::mt19937& rng) {
   // Oversized length prefixes: as a first frame, and after a forged handshake.
   for (int i = 0; i < 10; ++i) {
-    int fd = dial(port);
+    int fd = dial_loopback(port);
     BOOST_REQUIRE(fd >= 0);
     if (i % 3 == 0)
-      send_some(fd, header(2, 0xfffffff0u));
+      send_some(fd, basp_header(2, 0xfffffff0u));
     else if (i % 3 == 1) // what froze an unguarded node: a "client handshake" of 4 GB
-      send_some(fd, header(1, 0xfffffff0u) + std::string(64, 'A'));
+      send_some(fd, basp_header(1, 0xfffffff0u) + std::string(64, 'A'));
     else
-      send_some(fd, header(1, 8) + std::string(8, '\x01') + header(2, 0xffffff00u) + std::string(64, 'A'));
+      send_some(fd, basp_header(1, 8) + std::string(8, '\x01') + basp_header(2, 0xffffff00u) + std::string(64, 'A'));
     ::close(fd);
   }
   // Random bytes on 200+ connections.
   for (int i = 0; i < 220; ++i) {
-    int fd = dial(port);
+    int fd = dial_loopback(port);
     BOOST_REQUIRE(fd >= 0);
     std::string junk(1 + rng() % 4096, '\0');
     for (auto& c : junk)
@@ -118,9 +73,9 @@ void attack(uint16_t port, std::mt19937& rng) {
   }
   // Truncated frames: a header that promises more than comes, a header cut short.
   for (int i = 0; i < 20; ++i) {
-    int fd = dial(port);
+    int fd = dial_loopback(port);
     BOOST_REQUIRE(fd >= 0);
-    send_some(fd, i % 2 ? header(1, 100) + std::string(50, 'x') : header(1, 100).substr(0, 13));
+    send_some(fd, i % 2 ? basp_header(1, 100) + std::string(50, 'x') : basp_header(1, 100).substr(0, 13));
     ::close(fd);
   }
 }
@@ -141,14 +96,14 @@ BOOST_AUTO_TEST_CASE(hostile_bytes_neither_inflate_nor_stop_nodes) {
   std::vector<pid_t> pids{c.master().pid(), c.worker(0).pid(), c.worker(1).pid()};
   std::vector<long> idle;
   for (auto p : pids)
-    idle.push_back(status_kb(p, "VmRSS"));
+    idle.push_back(proc_status_kb(p, "VmRSS"));
 
   // What a public port says first: a server handshake (operation 0) with a
   // small big-endian payload length, which is the order the guard parses.
   {
-    int fd = dial(ports[0]);
+    int fd = dial_loopback(ports[0]);
     BOOST_REQUIRE(fd >= 0);
-    auto hs = read_some(fd, 32, 3s);
+    auto hs = read_up_to(fd, 32, 3s);
     BOOST_REQUIRE_EQUAL(hs.size(), 32u);
     BOOST_CHECK_EQUAL(static_cast<int>(hs[0]), 0);
     BOOST_CHECK_GT(be32(hs, 4), 0u);
@@ -164,7 +119,7 @@ BOOST_AUTO_TEST_CASE(hostile_bytes_neither_inflate_nor_stop_nodes) {
   std::vector<int> half_open;
   for (auto port : ports)
     for (int i = 0; i < 30; ++i)
-      if (int fd = dial(port); fd >= 0)
+      if (int fd = dial_loopback(port); fd >= 0)
         half_open.push_back(fd);
   for (auto port : ports)
     attack(port, rng);
@@ -175,7 +130,7 @@ BOOST_AUTO_TEST_CASE(hostile_bytes_neither_inflate_nor_stop_nodes) {
   BOOST_CHECK_EQUAL(cluster_status(c.url()).alive_workers(), 2);
   for (size_t i = 0; i < pids.size(); ++i) {
     BOOST_CHECK_MESSAGE(is_running(pids[i]), "node " << i << " died");
-    auto peak = status_kb(pids[i], "VmHWM");
+    auto peak = proc_status_kb(pids[i], "VmHWM");
     BOOST_TEST_MESSAGE("node " << i << " idle VmRSS " << idle[i] << " KiB, peak VmHWM " << peak << " KiB");
     std::printf("node %zu idle VmRSS %ld KiB, peak VmHWM %ld KiB\n", i, idle[i], peak);
     BOOST_CHECK_LT(peak, idle[i] + 64 * 1024);

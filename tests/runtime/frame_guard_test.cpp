@@ -2,6 +2,7 @@
 
 #include "runtime/frame_guard.hpp"
 #include "runtime/settings.hpp"
+#include "tests/support/sockets.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -21,30 +22,19 @@
 #include <vector>
 
 using namespace troupe;
+using namespace troupe::testing;
 using namespace std::chrono_literals;
 
 namespace {
 
-/// A BASP header: operation, payload_len big-endian, rest zero.
-std::string header(uint8_t op, uint32_t len) {
-  std::string h(basp_header_size, '\0');
-  h[0] = static_cast<char>(op);
-  h[4] = static_cast<char>(len >> 24);
-  h[5] = static_cast<char>(len >> 16);
-  h[6] = static_cast<char>(len >> 8);
-  h[7] = static_cast<char>(len);
-  return h;
-}
 
 std::string frame(uint8_t op, const std::string& payload) {
-  return header(op, static_cast<uint32_t>(payload.size())) + payload;
+  return basp_header(op, static_cast<uint32_t>(payload.size())) + payload;
 }
 
 int listen_loopback(uint16_t& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto a = loopback_address(0);
   BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   BOOST_REQUIRE(::listen(fd, 4096) == 0);
   socklen_t len = sizeof a;
@@ -54,12 +44,8 @@ int listen_loopback(uint16_t& port) {
 }
 
 int connect_to(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  int fd = dial_loopback(port);
+  BOOST_REQUIRE(fd >= 0);
   return fd;
 }
 
@@ -79,23 +65,6 @@ void send_all(int fd, const std::string& s) {
   }
 }
 
-/// Reads exactly n bytes or until EOF/timeout.
-std::string read_n(int fd, size_t n, std::chrono::milliseconds timeout = 3000ms) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[65536];
-  while (out.size() < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-      break;
-    auto k = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
-    if (k <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(k));
-  }
-  return out;
-}
 
 /// True when the peer closed `fd` (EOF or reset) within the timeout.
 bool closed(int fd, std::chrono::milliseconds timeout = 2000ms) {
@@ -112,14 +81,6 @@ bool closed(int fd, std::chrono::milliseconds timeout = 2000ms) {
   return false;
 }
 
-long rss_kb() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
 
 /// A guard in front of a fake node listener.
 struct fixture {
@@ -169,30 +130,30 @@ BOOST_AUTO_TEST_CASE(checker_refuses_bad_frames) {
   using v = basp_frame_checker::verdict;
   {
     basp_frame_checker c{1 << 20};
-    auto s = frame(1, "hs") + header(2, 0xffffffffu);
+    auto s = frame(1, "hs") + basp_header(2, 0xffffffffu);
     BOOST_CHECK(c.feed(s.data(), s.size() - 1) == v::ok); // the length is not complete yet
     BOOST_CHECK(c.feed(s.data() + s.size() - 1, 1) == v::oversized);
     BOOST_CHECK(c.reason().find("network.max-frame-size") != std::string::npos);
   }
   {
     basp_frame_checker c{1 << 20};
-    auto s = frame(1, "hs") + header(7, 0);
+    auto s = frame(1, "hs") + basp_header(7, 0);
     BOOST_CHECK(c.feed(s.data(), s.size()) == v::bad_operation);
     BOOST_CHECK(c.feed("x", 1) == v::bad_operation); // sticky
   }
   {
     basp_frame_checker c{1 << 20};
-    auto s = header(2, 10);
+    auto s = basp_header(2, 10);
     BOOST_CHECK(c.feed(s.data(), s.size()) == v::bad_first_frame);
   }
   {
     basp_frame_checker c{1u << 30};
-    auto s = header(1, basp_first_frame_max + 1); // a huge "handshake"
+    auto s = basp_header(1, basp_first_frame_max + 1); // a huge "handshake"
     BOOST_CHECK(c.feed(s.data(), s.size()) == v::bad_first_frame);
   }
   {
     basp_frame_checker c{1 << 20};
-    auto s = frame(1, "hs") + header(2, 1 << 20); // exactly the maximum is fine
+    auto s = frame(1, "hs") + basp_header(2, 1 << 20); // exactly the maximum is fine
     BOOST_CHECK(c.feed(s.data(), s.size()) == v::ok);
   }
 }
@@ -216,13 +177,13 @@ BOOST_AUTO_TEST_CASE(relays_byte_exact_both_ways_with_partial_headers) {
         std::this_thread::sleep_for(1ms);
     }
   }};
-  BOOST_CHECK(read_n(n, up.size()) == up);
+  BOOST_CHECK(read_up_to(n, up.size(), 3000ms) == up);
   writer.join();
   std::string down(3 << 20, '\0');
   for (auto& ch : down)
     ch = static_cast<char>(rng());
   std::thread writer2{[&, n = n] { send_all(n, down); }};
-  BOOST_CHECK(read_n(c, down.size()) == down);
+  BOOST_CHECK(read_up_to(c, down.size(), 3000ms) == down);
   writer2.join();
   ::close(c);
   BOOST_CHECK(closed(n)); // a peer's close reaches the node
@@ -231,13 +192,13 @@ BOOST_AUTO_TEST_CASE(relays_byte_exact_both_ways_with_partial_headers) {
 
 BOOST_AUTO_TEST_CASE(oversized_header_closes_both_sides_without_allocating) {
   fixture f{64 << 20};
-  auto before = rss_kb();
+  auto before = proc_status_kb(0, "VmRSS");
   std::vector<std::pair<int, int>> conns;
   for (int i = 0; i < 20; ++i) {
     auto [c, n] = f.pair();
     send_all(c, frame(1, "hs"));
-    BOOST_CHECK_EQUAL(read_n(n, 34).size(), 34u); // the handshake gets through
-    send_all(c, header(2, 0xfffffff0u) + std::string(1000, 'z'));
+    BOOST_CHECK_EQUAL(read_up_to(n, 34, 3000ms).size(), 34u); // the handshake gets through
+    send_all(c, basp_header(2, 0xfffffff0u) + std::string(1000, 'z'));
     conns.emplace_back(c, n);
   }
   for (auto [c, n] : conns) {
@@ -246,14 +207,14 @@ BOOST_AUTO_TEST_CASE(oversized_header_closes_both_sides_without_allocating) {
     ::close(c);
     ::close(n);
   }
-  BOOST_CHECK_LT(rss_kb() - before, 16 * 1024); // KiB
+  BOOST_CHECK_LT(proc_status_kb(0, "VmRSS") - before, 16 * 1024); // KiB
   BOOST_CHECK_EQUAL(f.guard->stats().refused, 20u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_operation_byte_closes) {
   fixture f;
   auto [c, n] = f.pair();
-  send_all(c, frame(1, "hs") + header(0x42, 0));
+  send_all(c, frame(1, "hs") + basp_header(0x42, 0));
   BOOST_CHECK(closed(c));
   BOOST_CHECK(closed(n));
   ::close(c);
@@ -262,17 +223,17 @@ BOOST_AUTO_TEST_CASE(bad_operation_byte_closes) {
 
 BOOST_AUTO_TEST_CASE(many_idle_connections_are_cheap) {
   fixture f;
-  auto before = rss_kb();
+  auto before = proc_status_kb(0, "VmRSS");
   std::vector<std::pair<int, int>> conns;
   for (int i = 0; i < 1000; ++i)
     conns.push_back(f.pair());
   std::this_thread::sleep_for(100ms);
   BOOST_CHECK_EQUAL(f.guard->stats().open, 1000u);
-  BOOST_CHECK_LT(rss_kb() - before, 8 * 1024);
+  BOOST_CHECK_LT(proc_status_kb(0, "VmRSS") - before, 8 * 1024);
   // All still relay.
   for (size_t i = 0; i < conns.size(); i += 97) {
     send_all(conns[i].first, frame(1, "x"));
-    BOOST_CHECK_EQUAL(read_n(conns[i].second, 33).size(), 33u);
+    BOOST_CHECK_EQUAL(read_up_to(conns[i].second, 33, 3000ms).size(), 33u);
   }
   for (auto [c, n] : conns) {
     ::close(c);
@@ -292,7 +253,7 @@ BOOST_AUTO_TEST_CASE(reuse_addr_rebinds_after_close_but_not_while_listening) {
   // Leave a connection in TIME_WAIT on the guard's side: it closes first.
   int c = connect_to(port);
   int n = accept_one(nl);
-  send_all(c, header(9, 0));
+  send_all(c, basp_header(9, 0));
   BOOST_CHECK(closed(c));
   ::close(c);
   ::close(n);
