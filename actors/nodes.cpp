@@ -24,6 +24,15 @@ namespace troupe {
 
 namespace {
 
+/// A node that cannot write its work dir cannot launch or spill anything:
+/// says why (with the OS's reason) so that it can exit at once.
+bool work_dir_usable(const settings& s) {
+  auto err = check_writable_dir("--work-dir", s.work_dir);
+  if (!err.empty())
+    std::cerr << "error: " << err << std::endl;
+  return err.empty();
+}
+
 int run_master_node(const settings& s) {
   caf::actor_system_config cfg;
   configure_system(cfg, s);
@@ -50,10 +59,8 @@ int run_master_node(const settings& s) {
 
 int run_worker_node(const settings& s) {
   // A worker that cannot write its work dir cannot launch anything: say so now.
-  if (auto err = check_writable_dir("--work-dir", s.work_dir); !err.empty()) {
-    std::cerr << "error: " << err << std::endl;
+  if (!work_dir_usable(s))
     return 1;
-  }
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
@@ -92,10 +99,8 @@ int run_executor_node(const settings& s) {
     std::cerr << "error: bad --driver-url '" << s.driver_url << "'" << std::endl;
     return 2;
   }
-  if (auto err = check_writable_dir("--work-dir", s.work_dir); !err.empty()) {
-    std::cerr << "error: " << err << std::endl;
+  if (!work_dir_usable(s))
     return 1;
-  }
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
