@@ -38,15 +38,35 @@ caf::actor peer_book::connect(const std::string& exec, std::string& error) {
   }
   auto colon = addr.rfind(':');
   auto host = addr.substr(0, colon);
-  auto port = static_cast<uint16_t>(std::stoi(addr.substr(colon + 1)));
-  auto h = sys_->middleman().remote_actor(host, port);
-  if (!h) {
-    error = "cannot connect to executor " + exec + " at " + addr + ": " + sys_->render(h.error());
+  int port = 0;
+  try {
+    port = std::stoi(addr.substr(colon + 1));
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (colon == std::string::npos || port <= 0 || port > 65535) {
+    error = "bad address '" + addr + "' for executor " + exec;
     return {};
   }
+  // middleman().remote_actor would wait forever for a frozen peer's handshake.
+  caf::actor h;
+  caf::scoped_actor self{*sys_};
+  self->request(sys_->middleman().actor_handle(), connect_timeout_, caf::connect_atom::value, host,
+                static_cast<uint16_t>(port))
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        h = caf::actor_cast<caf::actor>(ptr);
+        if (!h)
+          error = "no actor published for executor " + exec + " at " + addr;
+      },
+      [&](caf::error& err) {
+        error = "cannot connect to executor " + exec + " at " + addr + ": " + sys_->render(err);
+      });
+  if (!h)
+    return {};
   std::lock_guard<std::mutex> guard{mtx_};
-  handles_[exec] = *h;
-  return *h;
+  handles_[exec] = h;
+  return h;
 }
 
 void peer_book::forget(const std::string& exec, const caf::actor& handle) {

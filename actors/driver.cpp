@@ -24,6 +24,8 @@ using done_atom = caf::atom_constant<caf::atom("appdone")>;
 constexpr done_atom done_v{};
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 constexpr dispatch_atom dispatch_v{};
+using speculate_atom = caf::atom_constant<caf::atom("speculate")>;
+constexpr speculate_atom speculate_v{};
 
 /// One action waiting for its job.
 struct job_ticket {
@@ -109,6 +111,11 @@ struct driver_state {
   std::map<executor_id, caf::actor> executors;
   std::map<executor_id, std::string> peer_addresses;  // where each executor serves blocks
   std::map<executor_id, std::chrono::steady_clock::time_point> last_seen;
+  // Executors this driver dropped: never trusted again. Whatever they send
+  // later (results of dead attempts, heartbeats, a re-registration) is
+  // ignored and answered with stop_executor.
+  std::map<executor_id, caf::actor> lost_executors;
+  std::map<executor_id, int64_t> ignored_from_lost;  // messages ignored per lost executor
   std::map<job_id, std::shared_ptr<job_ticket>> tickets;
   std::thread app_thread;
   bool stopping = false;
@@ -187,14 +194,37 @@ void finish(self_ptr self, int code, const std::string& error) {
 
 void lose_executor(self_ptr self, const executor_id& exec, const std::string& why) {
   auto& st = self->state;
-  if (st.executors.erase(exec) == 0)
+  auto it = st.executors.find(exec);
+  if (it == st.executors.end())
     return;
+  // Told to stop: a frozen executor that wakes up finds this first.
+  self->send(it->second, stop_executor{"the driver counts this executor as lost: " + why});
+  st.lost_executors[exec] = it->second;
+  st.executors.erase(it);
   st.peer_addresses.erase(exec);
   st.last_seen.erase(exec);
-  log::driver()->warn("executor lost app={} exec={} reason={}", st.app, exec, why);
-  st.dag->remove_executor(exec);
+  auto loss = st.dag->remove_executor(exec);
+  log::driver()->warn("executor lost app={} exec={} reason={} running_tasks_lost={} map_outputs_lost={}", st.app,
+                      exec, why, loss.lost_tasks.size(), loss.lost_outputs);
   st.bridge->set_cores(st.dag->total_cores());
   dispatch(self);
+}
+
+/// True (and the message is dropped, the sender told to stop) when `exec`
+/// is an executor this driver already counted as lost.
+bool from_lost_executor(self_ptr self, const executor_id& exec, const char* what, const caf::actor& sender = {}) {
+  auto& st = self->state;
+  auto it = st.lost_executors.find(exec);
+  if (it == st.lost_executors.end())
+    return false;
+  auto n = ++st.ignored_from_lost[exec];
+  // The first few are logged; a flood of heartbeats is not.
+  if (n <= 5)
+    log::driver()->warn("ignored {} from lost executor app={} exec={}; telling it to stop", what, st.app, exec);
+  auto to = sender ? sender : it->second;
+  if (to)
+    self->send(to, stop_executor{"the driver counted this executor as lost and never trusts it again"});
+  return true;
 }
 
 void start_app(self_ptr self) {
@@ -251,7 +281,12 @@ driver_options driver_options_from(const settings& s, const driver_id& id) {
   d.ctx = {s.default_parallelism, s.split_size_bytes};
   d.max_failures = s.task_max_failures;
   d.extra_tasks = s.extra_tasks_per_executor;
-  d.executor_timeout_ms = s.worker_timeout_ms;
+  d.executor_timeout_ms = s.executor_heartbeat_timeout_ms;
+  d.sched.stage_max_attempts = s.stage_max_attempts;
+  d.sched.speculation = s.speculation;
+  d.sched.speculation_rules.multiplier = s.speculation_multiplier;
+  d.sched.speculation_rules.quantile = s.speculation_quantile;
+  d.speculation_interval_ms = s.speculation_interval_ms;
   d.register_timeout_ms = s.driver_register_timeout_ms;
   d.executor_wait_warning_ms = s.driver_executor_wait_ms;
   d.outcome = std::make_shared<driver_outcome>();
@@ -262,7 +297,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
   return sys.spawn([opts](self_ptr self) -> caf::behavior {
     auto& st = self->state;
     st.opts = opts;
-    st.dag = std::make_unique<dag_scheduler>(opts.max_failures);
+    st.dag = std::make_unique<dag_scheduler>(opts.max_failures, &std::chrono::steady_clock::now, opts.sched);
     st.bridge = std::make_shared<driver_bridge>(caf::actor{self}, std::chrono::milliseconds(opts.executor_wait_warning_ms));
     self->set_default_handler([](caf::scheduled_actor*, caf::message_view& m) -> caf::result<caf::message> {
       log::driver()->warn("unexpected message ignored: {}", caf::to_string(m.copy_content_to_message()));
@@ -291,6 +326,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     st.opts.desc.driver_port = *port;
     auto timeout = std::chrono::milliseconds(std::max(opts.executor_timeout_ms, 100));
     self->delayed_send(self, timeout / 4, tick_v);
+    if (opts.sched.speculation)
+      self->delayed_send(self, std::chrono::milliseconds(std::max(opts.speculation_interval_ms, 1)), speculate_v);
     self->request(opts.master, std::chrono::milliseconds(opts.register_timeout_ms), register_application{st.opts.desc, self})
       .then(
         [self](const registered_application& r) {
@@ -324,6 +361,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
           self->send(r.executor, stop_executor{"application finished"});
           return;
         }
+        if (from_lost_executor(self, r.exec, "a re-registration", r.executor))
+          return;
         st.executors[r.exec] = r.executor;
         st.last_seen[r.exec] = std::chrono::steady_clock::now();
         st.peer_addresses[r.exec] = r.host + ":" + std::to_string(r.port);
@@ -338,6 +377,9 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         dispatch(self);
       },
       [=](const executor_heartbeat& hb) {
+        if (from_lost_executor(self, hb.exec, "a heartbeat",
+                               caf::actor_cast<caf::actor>(self->current_sender())))
+          return;
         auto it = self->state.last_seen.find(hb.exec);
         if (it != self->state.last_seen.end())
           it->second = std::chrono::steady_clock::now();
@@ -351,8 +393,16 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
           if (now - t > timeout)
             silent.push_back(id);
         for (auto& id : silent)
-          lose_executor(self, id, "no heartbeat for " + std::to_string(st.opts.executor_timeout_ms) + " ms");
+          lose_executor(self, id, "no heartbeat for " + std::to_string(st.opts.executor_timeout_ms)
+                                    + " ms (executor.heartbeat-timeout)");
         self->delayed_send(self, timeout / 4, tick_v);
+      },
+      [=](speculate_atom) {
+        auto& st = self->state;
+        if (!st.dag->check_speculation().empty())
+          dispatch(self);
+        self->delayed_send(self, std::chrono::milliseconds(std::max(st.opts.speculation_interval_ms, 1)),
+                           speculate_v);
       },
       [=](const executor_added& a) {
         log::driver()->info("executor added app={} exec={} worker={} host={} cores={}", self->state.app, a.exec,
@@ -360,6 +410,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
       },
       [=](const executor_removed& r) { lose_executor(self, r.exec, r.message); },
       [=](task_finished& t) {
+        if (from_lost_executor(self, t.exec, "a task result"))
+          return;
         std::vector<std::pair<node_id, int32_t>> cached;
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
@@ -367,6 +419,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         dispatch_soon(self);
       },
       [=](const task_failed& t) {
+        if (from_lost_executor(self, t.exec, "a task failure"))
+          return;
         log::driver()->info("task failed app={} task={} exec={} error={}", self->state.app, t.task, t.exec, t.error);
         std::optional<fetch_failure_info> fetch;
         if (t.fetch_failed)

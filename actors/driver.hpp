@@ -4,6 +4,7 @@
 // tasks (runtime/dag_scheduler) and sends them to executors directly.
 
 #include "actors/protocol.hpp"
+#include "runtime/dag_scheduler.hpp"
 #include "runtime/dataset.hpp"
 #include "runtime/settings.hpp"
 
@@ -31,7 +32,9 @@ struct driver_options {
   context_options ctx;
   int32_t max_failures = 4;
   int32_t extra_tasks = 2;  ///< scheduler.extra-tasks
-  int32_t executor_timeout_ms = 5000;  ///< an executor silent this long is lost
+  int32_t executor_timeout_ms = 3000;  ///< executor.heartbeat-timeout: an executor silent this long is lost
+  scheduler_options sched;             ///< stage.max-attempts, task.speculation*
+  int32_t speculation_interval_ms = 100;  ///< task.speculation.interval
   int32_t register_timeout_ms = default_ms::driver_register_timeout;   ///< driver.register-timeout
   int32_t executor_wait_warning_ms = default_ms::driver_executor_wait; ///< driver.executor-wait-warning
   std::shared_ptr<driver_outcome> outcome;

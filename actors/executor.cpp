@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
+#include <set>
 
 namespace troupe {
 
@@ -31,6 +33,17 @@ struct executor_state {
   std::unique_ptr<executor_fetcher> fetcher;
   std::unique_ptr<thread_pool> serve_pool;  // fetch answers: never behind tasks
   std::unique_ptr<thread_pool> pool;
+  // Tasks the driver killed (another copy won, or their job failed): one
+  // still queued never starts; one running finishes and the driver ignores it.
+  struct kill_list {
+    std::mutex mtx;
+    std::set<task_id> ids;
+    bool take(task_id t) {
+      std::lock_guard<std::mutex> guard{mtx};
+      return ids.erase(t) != 0;
+    }
+  };
+  std::shared_ptr<kill_list> killed = std::make_shared<kill_list>();
 
   ~executor_state() {
     pool.reset();
@@ -73,7 +86,10 @@ caf::behavior running(self_ptr self) {
       auto exec = s.opts.id;
       auto* store = s.store.get();
       auto* fetcher = s.fetcher.get();
-      s.pool->submit([driver, exec, store, fetcher, task = t.task, payload = std::move(t.payload)] {
+      auto killed = s.killed;
+      s.pool->submit([driver, exec, store, fetcher, killed, task = t.task, payload = std::move(t.payload)] {
+        if (killed->take(task))
+          return;  // killed while queued
         auto out = run_task(payload, exec, *store, *fetcher);
         if (out.ok)
           caf::anon_send(driver, to_message(task, exec, std::move(out)));
@@ -81,8 +97,14 @@ caf::behavior running(self_ptr self) {
           caf::anon_send(driver, failure_message(task, exec, std::move(out)));
       });
     },
-    [=](const kill_task&) {
-      // A running task cannot be interrupted; the driver ignores its result.
+    [=](const kill_task& k) {
+      // A queued task is dropped when its turn comes; a running one cannot be
+      // interrupted and finishes, and the driver ignores its result.
+      auto& kl = *self->state.killed;
+      std::lock_guard<std::mutex> guard{kl.mtx};
+      if (kl.ids.size() > 100000)
+        kl.ids.clear();  // kills of tasks that had already finished: never looked up
+      kl.ids.insert(k.task);
     },
     [=](const executor_peers& p) { self->state.peers->update(p.addresses); },
     [=](fetch_block& f) {
@@ -112,6 +134,7 @@ executor_options executor_options_from(const settings& s) {
   e.heartbeat_interval_ms = s.heartbeat_interval_ms;
   e.connect_timeout_ms = s.executor_connect_timeout_ms;
   e.fetch_timeout_ms = s.fetch_timeout_ms;
+  e.peer_connect_timeout_ms = std::max(s.network_timeout_ms, 1000);
   return e;
 }
 
@@ -122,7 +145,7 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     auto limit = static_cast<size_t>(static_cast<double>(opts.memory_mb) * opts.shuffle_memory_fraction * (1 << 20));
     st.store = std::make_unique<block_store>(limit, opts.dir + "/blocks");
     local_stores::add(opts.app, opts.id, st.store.get());
-    st.peers = std::make_unique<peer_book>(self->system());
+    st.peers = std::make_unique<peer_book>(self->system(), std::chrono::milliseconds(std::max(opts.peer_connect_timeout_ms, 1)));
     st.server = std::make_unique<block_server>(*st.store);
     auto* peers = st.peers.get();
     auto* sysp = &self->system();

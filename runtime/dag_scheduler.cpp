@@ -9,15 +9,16 @@
 namespace troupe {
 
 namespace {
-// A stage whose reducers keep failing to fetch map outputs gives up after this many rounds.
-constexpr int32_t max_fetch_failures = 8;
 // Tasks shorter than this (on average) get a deeper queue on each executor.
 constexpr double short_task_us = 1000;
 } // namespace
 
-dag_scheduler::dag_scheduler(int32_t max_failures, scheduler_clock now)
+dag_scheduler::dag_scheduler(int32_t max_failures, scheduler_clock now, scheduler_options opts)
     : max_failures_(std::max(max_failures, 1)),
-      now_(now ? std::move(now) : scheduler_clock{&std::chrono::steady_clock::now}) {}
+      now_(now ? std::move(now) : scheduler_clock{&std::chrono::steady_clock::now}),
+      opts_(std::move(opts)) {
+  opts_.stage_max_attempts = std::max(opts_.stage_max_attempts, 1);
+}
 
 // -- executors ---------------------------------------------------------------------
 
@@ -38,21 +39,35 @@ int32_t dag_scheduler::slots(const executor_id& id) const {
   return it == executors_.end() ? 0 : slots_of(it->second);
 }
 
-void dag_scheduler::remove_executor(const executor_id& id) {
+executor_loss dag_scheduler::remove_executor(const executor_id& id) {
+  executor_loss loss;
   if (executors_.erase(id) == 0)
-    return;
+    return loss;
   for (auto& [sid, ts] : active_)
-    for (auto t : ts.on_executor_lost(id))
+    for (auto t : ts.on_executor_lost(id)) {
       task_owner_.erase(t);
+      loss.lost_tasks.push_back(t);
+    }
+  lose_outputs_of(id, &loss.lost_outputs);
+  for (auto& [node, parts] : cache_locs_)
+    for (auto& [p, execs] : parts)
+      execs.erase(id);
+  return loss;
+}
+
+void dag_scheduler::lose_outputs_of(const executor_id& id, size_t* count) {
+  // A map stage that already finished comes back through schedule() (its
+  // consumers are no longer ready); one still running recomputes the lost
+  // partitions after its last task (stage_finished). Either way only the
+  // missing partitions run.
   for (auto& [sh, outs] : outputs_)
     for (auto& o : outs)
       if (o && *o == id) {
         o.reset();
         --available_[sh];
+        if (count != nullptr)
+          ++*count;
       }
-  for (auto& [node, parts] : cache_locs_)
-    for (auto& [p, execs] : parts)
-      execs.erase(id);
 }
 
 int32_t dag_scheduler::total_cores() const {
@@ -230,17 +245,21 @@ std::vector<task_launch> dag_scheduler::schedule() {
       if (ex.running >= slots_of(ex))
         continue;
       for (auto& [sid, ts] : active_) {
-        if (!ts.has_pending())
+        if (!ts.has_pending() && !ts.has_speculatable())
           continue;
         auto& st = stages_.at(sid);
         if (!ready(st))
           continue;
-        auto att = ts.launch_next(eid, next_task_);
+        auto launched = now_();
+        auto att = ts.launch_next(eid, next_task_, launched);
         if (!att)
           continue;
+        if (att->speculative)
+          log::scheduler()->info("speculative copy launched stage={} partition={} attempt={} executor={}", sid,
+                                 att->partition, att->attempt, eid);
         ++next_task_;
         ++ex.running;
-        task_owner_[att->id] = {sid, eid, now_()};
+        task_owner_[att->id] = {sid, eid, launched, st.attempt};
         out.push_back({att->id, eid, sid, att->partition, att->attempt,
                        encode_task(spec_for(st, att->partition, att->attempt))});
         progress = true;
@@ -255,8 +274,39 @@ void dag_scheduler::stage_finished(stage_id s) {
   active_.erase(s);
   auto& st = stages_.at(s);
   // Outputs lost while the stage ran are recomputed by the next schedule().
-  if (st.shuffle && !outputs_complete(st.shuffle->id))
+  if (st.shuffle && !outputs_complete(st.shuffle->id)) {
     activate(s);
+    return;
+  }
+  st.failed_attempts.clear();  // "consecutive" attempts, as Spark counts them
+}
+
+void dag_scheduler::kill_other_copies(task_set& ts, int32_t partition, task_id winner) {
+  for (auto t : ts.other_copies(partition, winner)) {
+    ts.on_killed(t);
+    auto o = task_owner_.find(t);
+    if (o == task_owner_.end())
+      continue;
+    log::scheduler()->info("killing the other copy task={} partition={} executor={}", t, partition,
+                           o->second.executor);
+    kills_.emplace_back(o->second.executor, t);
+    release_core(o->second.executor);
+    task_owner_.erase(o);
+  }
+}
+
+std::vector<std::pair<stage_id, int32_t>> dag_scheduler::check_speculation() {
+  std::vector<std::pair<stage_id, int32_t>> out;
+  if (!opts_.speculation)
+    return out;
+  auto now = now_();
+  for (auto& [sid, ts] : active_)
+    for (auto p : ts.check_speculation(now, opts_.speculation_rules)) {
+      log::scheduler()->info("task is slow, speculating stage={} partition={} median={}ms", sid, p,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(ts.median_duration()).count());
+      out.emplace_back(sid, p);
+    }
+  return out;
 }
 
 void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<int64_t> /*map_sizes*/,
@@ -264,7 +314,8 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
   auto owner = task_owner_.find(id);
   if (owner == task_owner_.end())
     return;  // killed, lost, or a late duplicate
-  auto [sid, exec, launched] = owner->second;
+  auto [sid, exec, launched, stage_attempt] = owner->second;
+  (void)stage_attempt;
   task_owner_.erase(owner);
   release_core(exec);
   auto took = std::chrono::duration<double, std::micro>(now_() - launched).count();
@@ -279,8 +330,10 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
   if (att == nullptr)
     return;
   auto partition = att->partition;
-  if (!ts->second.on_succeeded(id))
+  if (!ts->second.on_succeeded(id, now_()))
     return;
+  // The first copy to finish wins: the others are killed and never counted.
+  kill_other_copies(ts->second, partition, id);
   auto& st = stages_.at(sid);
   if (st.shuffle) {
     auto& slot = outputs_.at(st.shuffle->id).at(static_cast<size_t>(partition));
@@ -322,6 +375,7 @@ void dag_scheduler::task_failed(task_id id, const std::string& error, std::optio
     return;
   auto sid = owner->second.stage;
   auto exec = owner->second.executor;
+  auto stage_attempt = owner->second.stage_attempt;
   task_owner_.erase(owner);
   release_core(exec);
   auto ts = active_.find(sid);
@@ -329,23 +383,40 @@ void dag_scheduler::task_failed(task_id id, const std::string& error, std::optio
     return;
   auto& st = stages_.at(sid);
   if (fetch) {
+    // Not the task's fault: it goes back to pending without a failure counted.
     ts->second.on_lost(id);
-    if (++st.fetch_failures > max_fetch_failures) {
+    // Spark (no external shuffle service): every output of that executor is
+    // suspect; the stages that produced them run those partitions again.
+    // Until they have, this stage is not ready and launches nothing.
+    size_t lost = 0;
+    if (!fetch->executor.empty())
+      lose_outputs_of(fetch->executor, &lost);
+    else if (auto outs = outputs_.find(fetch->shuffle);
+             outs != outputs_.end() && fetch->map_partition >= 0
+             && static_cast<size_t>(fetch->map_partition) < outs->second.size()) {
+      auto& o = outs->second[static_cast<size_t>(fetch->map_partition)];
+      if (o) {
+        o.reset();
+        --available_[fetch->shuffle];
+        lost = 1;
+      }
+    }
+    log::scheduler()->info("fetch failed stage={} attempt={} shuffle={} map={} executor={} outputs_lost={} error={}",
+                           sid, stage_attempt, fetch->shuffle, fetch->map_partition, fetch->executor, lost, error);
+    // One failed attempt per stage attempt, however many of its tasks report it.
+    if (st.failed_attempts.insert(stage_attempt).second && st.attempt <= stage_attempt)
+      st.attempt = stage_attempt + 1;
+    if (static_cast<int32_t>(st.failed_attempts.size()) >= opts_.stage_max_attempts) {
+      auto why = "stage " + std::to_string(sid) + (st.shuffle ? " (map)" : " (result)") + " failed "
+                 + std::to_string(st.failed_attempts.size()) + " attempts (stage.max-attempts="
+                 + std::to_string(opts_.stage_max_attempts) + ") because it could not fetch shuffle "
+                 + std::to_string(fetch->shuffle) + " map " + std::to_string(fetch->map_partition)
+                 + " from executor " + (fetch->executor.empty() ? std::string{"(none)"} : fetch->executor)
+                 + "; last error: " + error;
       auto jobs = st.jobs;
       for (auto j : jobs)
-        fail_job(j, "stage " + std::to_string(sid) + " could not fetch its inputs after "
-                      + std::to_string(max_fetch_failures) + " attempts; last error: " + error);
-      return;
+        fail_job(j, why);
     }
-    auto outs = outputs_.find(fetch->shuffle);
-    if (outs != outputs_.end())
-      for (auto& o : outs->second)
-        if (o && *o == fetch->executor) {
-          o.reset();
-          --available_[fetch->shuffle];
-        }
-    log::scheduler()->info("fetch failed stage={} shuffle={} map={} executor={}", sid, fetch->shuffle,
-                           fetch->map_partition, fetch->executor);
     return;
   }
   auto decision = ts->second.on_failed(id, error);

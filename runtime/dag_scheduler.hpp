@@ -47,10 +47,27 @@ struct fetch_failure_info {
 /// adaptive executor queue. Tests pass a fake one; the default is steady_clock.
 using scheduler_clock = std::function<std::chrono::steady_clock::time_point()>;
 
+/// The scheduler's limits beyond task.max-failures.
+struct scheduler_options {
+  /// stage.max-attempts: attempts of a stage that end in a fetch failure
+  /// before its jobs fail (Spark's spark.stage.maxConsecutiveAttempts).
+  int32_t stage_max_attempts = 4;
+  /// task.speculation: launch copies of slow tasks (check_speculation).
+  bool speculation = false;
+  speculation_policy speculation_rules;
+};
+
+/// What losing an executor cost (for the driver's log).
+struct executor_loss {
+  std::vector<task_id> lost_tasks;  ///< running attempts now `lost` (not counted as failures)
+  size_t lost_outputs = 0;          ///< map outputs it held, to be recomputed
+};
+
 /// Jobs, stages, map outputs and executors of one application.
 class dag_scheduler {
 public:
-  explicit dag_scheduler(int32_t max_failures, scheduler_clock now = &std::chrono::steady_clock::now);
+  explicit dag_scheduler(int32_t max_failures, scheduler_clock now = &std::chrono::steady_clock::now,
+                         scheduler_options opts = {});
 
   // -- executors ------------------------------------------------------------------
   /// An executor with `cores` cores that may hold `extra` tasks more than
@@ -62,9 +79,12 @@ public:
   int32_t slots(const executor_id& id) const;
   /// Moving average of recent task run times, in microseconds (0: none yet).
   double average_task_us() const { return avg_task_us_; }
-  /// Its running tasks go back to pending; its map outputs and cached
-  /// blocks are forgotten (stages needing them run again).
-  void remove_executor(const executor_id& id);
+  /// Its running tasks are lost (back to pending, not counted against
+  /// task.max-failures); its map outputs and cached blocks are forgotten, so
+  /// exactly the map tasks whose outputs it held run again.
+  executor_loss remove_executor(const executor_id& id);
+  /// True while the executor is known (added and not removed).
+  bool has_executor(const executor_id& id) const { return executors_.count(id) != 0; }
   int32_t total_cores() const;
   size_t executor_count() const { return executors_.size(); }
 
@@ -77,7 +97,17 @@ public:
   /// cached on its executor.
   void task_succeeded(task_id id, std::string result, std::vector<int64_t> map_sizes,
                       std::vector<std::pair<node_id, int32_t>> cached = {});
+  /// A fetch failure marks every map output of the executor it names as
+  /// lost (their stages run those partitions again), puts the task back to
+  /// pending and counts one failed attempt of its stage; stage.max-attempts
+  /// failed attempts fail the stage's jobs with a message naming the stage
+  /// and the executor.
   void task_failed(task_id id, const std::string& error, std::optional<fetch_failure_info> fetch = {});
+  /// With speculation on: marks running tasks slow enough for a copy (see
+  /// task_set::check_speculation); the next schedule() launches the copies on
+  /// other executors, and the first copy to succeed wins (the others are
+  /// killed, their results ignored). Returns (stage, partition) newly marked.
+  std::vector<std::pair<stage_id, int32_t>> check_speculation();
   /// Jobs that ended since the last call.
   std::vector<job_outcome> take_finished();
   /// Running tasks to kill (their job failed): (executor, task).
@@ -102,7 +132,8 @@ private:
     std::vector<stage_id> parents;              // map stages it reads
     std::set<job_id> jobs;                      // jobs waiting on it
     std::vector<shuffle_id> reads;              // shuffles its pipeline reads
-    int32_t fetch_failures = 0;
+    int32_t attempt = 0;                        // the stage attempt tasks launch under now
+    std::set<int32_t> failed_attempts;          // attempts that saw a fetch failure
   };
   struct job_info {
     job_request req;
@@ -126,8 +157,12 @@ private:
   std::map<int32_t, std::set<executor_id>> preferred_for(const stage_info& st) const;
   void release_core(const executor_id& e);
 
+  void lose_outputs_of(const executor_id& id, size_t* count = nullptr);
+  void kill_other_copies(task_set& ts, int32_t partition, task_id winner);
+
   int32_t max_failures_;
   scheduler_clock now_;
+  scheduler_options opts_;
   std::map<executor_id, executor_info> executors_;
   std::map<stage_id, stage_info> stages_;
   std::map<shuffle_id, stage_id> shuffle_stage_;
@@ -139,6 +174,7 @@ private:
     stage_id stage = 0;
     executor_id executor;
     std::chrono::steady_clock::time_point launched;
+    int32_t stage_attempt = 0;
   };
   std::map<task_id, running_task> task_owner_;      // running tasks
   std::map<job_id, job_info> jobs_;

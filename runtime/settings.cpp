@@ -100,7 +100,7 @@ std::string render_double(double d) {
 // -- conf keys --------------------------------------------------------------------
 
 /// How a conf key's value is parsed, checked and rendered.
-enum class conf_type { integer, bytes, memory, boolean, isolation, fraction, level };
+enum class conf_type { integer, bytes, memory, boolean, isolation, fraction, factor, level };
 
 constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
 
@@ -150,10 +150,22 @@ const std::vector<conf_def>& conf_table() {
      "KiB per shuffle fetch reply"},
     {"shuffle.max-fetches-in-flight", &s::shuffle_max_fetches, t::integer, 1, 1024,
      "block fetches a reducer keeps in flight"},
+    {"stage.max-attempts", &s::stage_max_attempts, t::integer, 1, int32_max,
+     "attempts of a stage that end in a fetch failure (its input's executor lost) before its job fails"},
+    {"task.speculation", &s::speculation, t::boolean, 0, 0,
+     "launch a copy of a slow task on another executor; the first copy to finish wins"},
+    {"task.speculation.multiplier", &s::speculation_multiplier, t::factor, 0, 0,
+     "a task is slow once it ran longer than this x the median of its stage's finished tasks (x >= 1)"},
+    {"task.speculation.quantile", &s::speculation_quantile, t::fraction, 0, 0,
+     "share of a stage's tasks that must have finished before its slow tasks are copied (0 < x <= 1)"},
+    {"task.speculation.interval", &s::speculation_interval_ms, t::integer, 1, int32_max,
+     "ms between the driver's checks for slow tasks"},
     {"worker.timeout", &s::worker_timeout_ms, t::integer, 1, int32_max,
      "ms without a heartbeat before the master drops a worker"},
     {"heartbeat.interval", &s::heartbeat_interval_ms, t::integer, 1, int32_max,
      "ms between heartbeats of workers and executors"},
+    {"executor.heartbeat-timeout", &s::executor_heartbeat_timeout_ms, t::integer, 1, int32_max,
+     "ms without a heartbeat before a driver counts an executor as lost (and never trusts it again)"},
     {"network.timeout", &s::network_timeout_ms, t::integer, 1, int32_max,
      "ms of silence before a connection counts as dead"},
     {"register.timeout", &s::register_timeout_ms, t::integer, 1, int32_max,
@@ -244,6 +256,14 @@ std::string set_field(settings& s, const conf_def& d, const std::string& v) {
       s.*std::get<double settings::*>(d.field) = x;
       return {};
     }
+    case conf_type::factor: {
+      double x = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+      if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || !(x >= 1 && x <= 1e6))
+        return "a number x with 1 <= x <= 1000000";
+      s.*std::get<double settings::*>(d.field) = x;
+      return {};
+    }
     case conf_type::isolation: {
       auto i = parse_isolation(v);
       if (!i)
@@ -270,7 +290,8 @@ std::string get_field(const settings& s, const conf_def& d) {
     case conf_type::bytes: return render_bytes(s.*std::get<int64_t settings::*>(d.field));
     case conf_type::memory: return render_mb(s.*std::get<int64_t settings::*>(d.field));
     case conf_type::boolean: return s.*std::get<bool settings::*>(d.field) ? "true" : "false";
-    case conf_type::fraction: return render_double(s.*std::get<double settings::*>(d.field));
+    case conf_type::fraction:
+    case conf_type::factor: return render_double(s.*std::get<double settings::*>(d.field));
     case conf_type::isolation: return std::string{to_string(s.*std::get<isolation settings::*>(d.field))};
     default: return s.*std::get<std::string settings::*>(d.field);
   }

@@ -133,10 +133,16 @@ struct settings {
   double shuffle_memory_fraction = 0.6; ///< shuffle.memory-fraction of executor memory before spilling
   int32_t shuffle_fetch_chunk_kb = 4096;///< shuffle.fetch-chunk-size (KiB per fetch reply)
   int32_t shuffle_max_fetches = 4;      ///< shuffle.max-fetches-in-flight per reducer
+  int32_t stage_max_attempts = 4;       ///< stage.max-attempts: stage attempts ending in a fetch failure before its job fails
+  bool speculation = false;             ///< task.speculation: copies of slow tasks on other executors
+  double speculation_multiplier = 1.5;  ///< task.speculation.multiplier: slow = longer than this x the stage's median
+  double speculation_quantile = 0.75;   ///< task.speculation.quantile: share of a stage done before speculating
+  int32_t speculation_interval_ms = 100;///< task.speculation.interval: ms between checks for slow tasks
 
   // -- liveness -----------------------------------------------------------------
   int32_t worker_timeout_ms = 5000;     ///< worker.timeout: master drops a silent worker
   int32_t heartbeat_interval_ms = 500;  ///< heartbeat.interval of workers and executors
+  int32_t executor_heartbeat_timeout_ms = 3000; ///< executor.heartbeat-timeout: a driver drops a silent executor
   int32_t network_timeout_ms = 2000;    ///< network.timeout: middleman connection timeout
   int32_t register_timeout_ms = 10000;  ///< register.timeout: give up reaching the master
   int64_t max_frame_bytes = 64 << 20;   ///< network.max-frame-size: larger peer frames close the connection

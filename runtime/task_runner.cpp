@@ -7,11 +7,27 @@
 
 namespace troupe {
 
+namespace {
+thread_local int32_t running_attempt = -1;
+/// Sets running_attempt for the duration of one task.
+struct attempt_scope {
+  explicit attempt_scope(int32_t a) { running_attempt = a; }
+  ~attempt_scope() { running_attempt = -1; }
+  attempt_scope(const attempt_scope&) = delete;
+  attempt_scope& operator=(const attempt_scope&) = delete;
+};
+} // namespace
+
+int32_t current_task_attempt() {
+  return running_attempt;
+}
+
 task_outcome run_task(std::string_view payload, const executor_id& self, block_store& blocks,
                       block_fetcher& fetcher) {
   task_outcome out;
   try {
     auto spec = decode_task(payload);
+    attempt_scope scope{spec.attempt};
     task_context ctx;
     ctx.executor = self;
     ctx.blocks = &blocks;

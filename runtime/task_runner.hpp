@@ -24,6 +24,11 @@ struct task_outcome {
   std::vector<std::pair<node_id, int32_t>> cached;
 };
 
+/// The attempt number (0 for the first try of a partition) of the task the
+/// calling thread runs; -1 outside run_task. For applications that
+/// demonstrate retries and speculation (apps/fault_demo.cpp).
+int32_t current_task_attempt();
+
 /// Decodes and runs a task; never throws (errors become a failed outcome).
 task_outcome run_task(std::string_view payload, const executor_id& self, block_store& blocks,
                       block_fetcher& fetcher);

@@ -1,6 +1,7 @@
 #include "runtime/task_set.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace troupe {
 
@@ -18,15 +19,19 @@ task_set::task_set(stage_id stage, std::vector<int32_t> partitions, int32_t max_
 
 void task_set::make_pending(int32_t partition) {
   pending_.insert(partition);
+  speculatable_.erase(partition);  // a regular attempt comes first
   auto pref = preferred_.find(partition);
   if (pref != preferred_.end())
     for (auto& exec : pref->second)
       pending_by_exec_[exec].insert(partition);
 }
 
-std::optional<task_attempt> task_set::launch_next(const executor_id& exec, task_id id) {
-  if (aborted_ || pending_.empty() || running_.count(id) != 0)
+std::optional<task_attempt> task_set::launch_next(const executor_id& exec, task_id id,
+                                                  std::chrono::steady_clock::time_point now) {
+  if (aborted_ || running_.count(id) != 0)
     return std::nullopt;
+  if (pending_.empty())
+    return launch_copy(exec, id, now);
   // Locality first (Spark's PROCESS_LOCAL level), else the lowest pending
   // partition. The per-executor index may hold partitions that have since
   // been launched elsewhere; they are dropped as they are met.
@@ -49,8 +54,34 @@ std::optional<task_attempt> task_set::launch_next(const executor_id& exec, task_
   attempt.attempt = attempts_[partition]++;
   attempt.executor = exec;
   attempt.state = task_state::running;
+  attempt.launched = now;
   running_.emplace(id, attempt);
   return attempt;
+}
+
+std::optional<task_attempt> task_set::launch_copy(const executor_id& exec, task_id id,
+                                                  std::chrono::steady_clock::time_point now) {
+  // A copy never runs beside another attempt of its partition on one executor.
+  for (auto it = speculatable_.begin(); it != speculatable_.end(); ++it) {
+    auto partition = *it;
+    bool here = false;
+    for (const auto& [tid, a] : running_)
+      here = here || (a.partition == partition && a.executor == exec);
+    if (here)
+      continue;
+    speculatable_.erase(it);
+    task_attempt attempt;
+    attempt.id = id;
+    attempt.partition = partition;
+    attempt.attempt = attempts_[partition]++;
+    attempt.executor = exec;
+    attempt.state = task_state::running;
+    attempt.launched = now;
+    attempt.speculative = true;
+    running_.emplace(id, attempt);
+    return attempt;
+  }
+  return std::nullopt;
 }
 
 std::optional<task_attempt> task_set::end_attempt(task_id id, task_state state) {
@@ -64,7 +95,7 @@ std::optional<task_attempt> task_set::end_attempt(task_id id, task_state state) 
   return attempt;
 }
 
-bool task_set::on_succeeded(task_id id) {
+bool task_set::on_succeeded(task_id id, std::chrono::steady_clock::time_point now) {
   auto ended = end_attempt(id, task_state::succeeded);
   if (!ended)
     return false;
@@ -72,7 +103,59 @@ bool task_set::on_succeeded(task_id id) {
   // After an abort nothing of this set counts any more.
   if (aborted_)
     return false;
-  return succeeded_.insert(attempt.partition).second;
+  if (!succeeded_.insert(attempt.partition).second)
+    return false;
+  speculatable_.erase(attempt.partition);
+  durations_.push_back(now - attempt.launched);
+  return true;
+}
+
+std::vector<task_id> task_set::other_copies(int32_t partition, task_id except) const {
+  std::vector<task_id> out;
+  for (const auto& [tid, a] : running_)
+    if (a.partition == partition && tid != except)
+      out.push_back(tid);
+  return out;
+}
+
+void task_set::on_killed(task_id id) {
+  end_attempt(id, task_state::killed);
+}
+
+std::chrono::steady_clock::duration task_set::median_duration() const {
+  if (durations_.empty())
+    return {};
+  auto d = durations_;
+  auto mid = d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2);
+  std::nth_element(d.begin(), mid, d.end());
+  return *mid;
+}
+
+std::vector<int32_t> task_set::check_speculation(std::chrono::steady_clock::time_point now,
+                                                 const speculation_policy& policy) {
+  std::vector<int32_t> marked;
+  if (aborted_ || partitions_.empty())
+    return marked;
+  // Spark: at least one success, and at least floor(quantile x tasks).
+  auto needed = std::max<size_t>(
+    1, static_cast<size_t>(std::floor(policy.quantile * static_cast<double>(partitions_.size()))));
+  if (succeeded_.size() < needed)
+    return marked;
+  auto median = std::chrono::duration<double>(median_duration()).count();
+  auto threshold = std::max(policy.multiplier * median, std::chrono::duration<double>(policy.min_runtime).count());
+  std::map<int32_t, int> copies;
+  for (const auto& [tid, a] : running_)
+    ++copies[a.partition];
+  for (const auto& [tid, a] : running_) {
+    auto p = a.partition;
+    if (copies[p] != 1 || succeeded_.count(p) != 0 || speculatable_.count(p) != 0 || pending_.count(p) != 0)
+      continue;
+    if (std::chrono::duration<double>(now - a.launched).count() > threshold) {
+      speculatable_.insert(p);
+      marked.push_back(p);
+    }
+  }
+  return marked;
 }
 
 failure_decision task_set::on_failed(task_id id, const std::string& error) {

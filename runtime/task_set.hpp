@@ -5,6 +5,7 @@
 #include "runtime/ids.hpp"
 #include "runtime/states.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,6 +28,15 @@ struct task_attempt {
   int32_t attempt = 0;      ///< 0 for the first try of a partition
   executor_id executor;
   task_state state = task_state::running;
+  std::chrono::steady_clock::time_point launched{};  ///< when it was launched (the scheduler's clock)
+  bool speculative = false;  ///< a copy launched while another attempt of the partition ran
+};
+
+/// When a running task gets a speculative copy (Spark's spark.speculation.*).
+struct speculation_policy {
+  double multiplier = 1.5;  ///< task.speculation.multiplier: runs longer than this x the median
+  double quantile = 0.75;   ///< task.speculation.quantile: share of the set that must have succeeded
+  std::chrono::milliseconds min_runtime{100};  ///< never speculate a task younger than this
 };
 
 /// The tasks of one stage attempt.
@@ -42,12 +52,36 @@ public:
   stage_id stage() const { return stage_; }
 
   /// Takes the next pending partition for `exec`, preferring one whose input
-  /// lives there; records the attempt as running under task id `id`.
-  std::optional<task_attempt> launch_next(const executor_id& exec, task_id id);
+  /// lives there; records the attempt as running under task id `id`,
+  /// launched at `now`. With nothing pending, launches a speculative copy of
+  /// a partition marked by check_speculation whose running copies are all on
+  /// other executors.
+  std::optional<task_attempt> launch_next(const executor_id& exec, task_id id,
+                                          std::chrono::steady_clock::time_point now = {});
 
-  /// Records success. Returns false when the attempt is unknown or the
-  /// partition already succeeded (a late duplicate): ignore its result.
-  bool on_succeeded(task_id id);
+  /// Records success (at `now`: its run time feeds speculation). Returns
+  /// false when the attempt is unknown or the partition already succeeded
+  /// (a late duplicate): ignore its result.
+  bool on_succeeded(task_id id, std::chrono::steady_clock::time_point now = {});
+
+  /// Running attempts of `partition` other than `except` (the copies to kill
+  /// once one of them succeeded).
+  std::vector<task_id> other_copies(int32_t partition, task_id except) const;
+
+  /// Records that a running attempt was killed (another copy won); the
+  /// partition does not become pending and no failure is counted.
+  void on_killed(task_id id);
+
+  /// Marks for a speculative copy each partition with exactly one running
+  /// attempt that has run longer than policy.multiplier x the median run time
+  /// of the succeeded ones, once policy.quantile of the set has succeeded
+  /// (Spark's checkSpeculatableTasks). Returns the partitions newly marked.
+  std::vector<int32_t> check_speculation(std::chrono::steady_clock::time_point now, const speculation_policy& policy);
+
+  /// True while some partition waits for a speculative copy.
+  bool has_speculatable() const { return !speculatable_.empty(); }
+  /// Median run time of the succeeded attempts (0 when none).
+  std::chrono::steady_clock::duration median_duration() const;
 
   /// Records a failure with the error text; the partition goes back to
   /// pending unless it failed max_failures times, which aborts the set.
@@ -83,6 +117,8 @@ public:
 
 private:
   void make_pending(int32_t partition);
+  std::optional<task_attempt> launch_copy(const executor_id& exec, task_id id,
+                                          std::chrono::steady_clock::time_point now);
   /// Moves a running attempt to the ended ones with `state`; nullopt if it was not running.
   std::optional<task_attempt> end_attempt(task_id id, task_state state);
 
@@ -97,6 +133,8 @@ private:
   std::map<int32_t, int32_t> attempts_;
   std::map<int32_t, std::set<executor_id>> preferred_;
   std::map<executor_id, std::set<int32_t>> pending_by_exec_;  // pending partitions preferring each executor
+  std::set<int32_t> speculatable_;       // partitions waiting for a speculative copy
+  std::vector<std::chrono::steady_clock::duration> durations_;  // run times of succeeded attempts
   bool aborted_ = false;
 };
 

@@ -3,7 +3,9 @@
 #include "actors/driver.hpp"
 #include "actors/master.hpp"
 #include "actors/protocol.hpp"
+#include "runtime/block_store.hpp"
 #include "runtime/plan.hpp"
+#include "runtime/task_runner.hpp"
 #include "tests/actors/fake_peers.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/text.hpp"
@@ -141,6 +143,89 @@ BOOST_AUTO_TEST_CASE(a_driver_told_to_exit_mid_job_goes_down) {
   if (status)
     BOOST_TEST(*status == 0, "child status " << *status
                                              << " (1: no down_msg within 5 s of the exit message; 98: a check failed)");
+}
+
+BOOST_AUTO_TEST_CASE(a_silent_executor_is_lost_told_to_stop_and_never_trusted_again) {
+  actor_fixture fx;
+  auto master = fx.master();
+  caf::scoped_actor worker_a{fx.sys};
+  caf::scoped_actor worker_b{fx.sys};
+  caf::scoped_actor frozen{fx.sys};  // executor A: takes a task, then goes silent (as if SIGSTOPped)
+  caf::scoped_actor healthy{fx.sys}; // executor B: heartbeats and runs every task it gets
+  caf::scoped_actor watcher{fx.sys};
+  register_as_worker(worker_a, master, "worker-a", 1, 4096);
+  register_as_worker(worker_b, master, "worker-b", 1, 4096);
+  auto d = fault_demo_driver(fx, master, "none", 1);  // task.max-failures = 1: a loss counted as failure fails the job
+  d.executor_timeout_ms = 400;                        // executor.heartbeat-timeout
+  auto driver = fx.keep(troupe::spawn_driver(fx.sys, d));
+  watcher->monitor(driver);
+  auto launch_a = expect<troupe::launch_executor>(worker_a, "launch_executor on worker-a");
+  auto launch_b = expect<troupe::launch_executor>(worker_b, "launch_executor on worker-b");
+  auto to_driver = connect_as_executor(fx, frozen, launch_a.desc.driver_host, launch_a.desc.driver_port, launch_a.exec, 1);
+  connect_as_executor(fx, healthy, launch_b.desc.driver_host, launch_b.desc.driver_port, launch_b.exec, 1);
+  auto held = expect<troupe::launch_task>(frozen, "a task for executor A");
+
+  // B runs its tasks for real (fault_demo none: one stage, 4 partitions).
+  troupe::block_store store(64 << 20, "/tmp/troupe-driver-test-" + std::to_string(::getpid()));
+  troupe::executor_fetcher fetcher("driver-test", nullptr);
+  auto answer = [&](const troupe::launch_task& t) {
+    auto out = troupe::run_task(t.payload, launch_b.exec, store, fetcher);
+    BOOST_REQUIRE_MESSAGE(out.ok, out.error);
+    healthy->send(to_driver, troupe::task_finished{t.task, launch_b.exec, out.result, out.map_sizes, {}, {}});
+  };
+  // Until A is dropped: B heartbeats every 100 ms and answers; A says nothing.
+  std::optional<troupe::stop_executor> told;
+  std::optional<troupe::launch_task> relaunched;  // A's partition, given to B
+  auto start = std::chrono::steady_clock::now();
+  while (!told && std::chrono::steady_clock::now() - start < 10s) {
+    healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
+    if (auto t = try_receive<troupe::launch_task>(healthy, 100ms)) {
+      if (troupe::decode_task(t->payload).partition == troupe::decode_task(held.payload).partition)
+        relaunched = *t;  // held back: the job must still run when A wakes up
+      else
+        answer(*t);
+    }
+    told = try_receive<troupe::stop_executor>(frozen, 1ms);
+  }
+  BOOST_REQUIRE_MESSAGE(told.has_value(), "executor A was not told to stop within 10 s of going silent");
+  BOOST_TEST(contains(told->reason, "lost"), told->reason);
+  auto lost_after = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(lost_after < 2s, "lost after " << std::chrono::duration_cast<std::chrono::milliseconds>(lost_after).count() << " ms");
+  // Its task goes to B (not counted as a failure: max-failures is 1 and the job goes on).
+  for (int i = 0; i < 20 && !relaunched; ++i) {
+    healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
+    if (auto t = try_receive<troupe::launch_task>(healthy, 100ms))
+      relaunched = *t;
+  }
+  BOOST_REQUIRE_MESSAGE(relaunched.has_value(), "executor A's task was not given to B");
+  BOOST_TEST(troupe::decode_task(relaunched->payload).partition == troupe::decode_task(held.payload).partition);
+
+  // A wakes up: its result for the dead attempt, a heartbeat and a
+  // re-registration are each ignored and answered with stop_executor.
+  frozen->send(to_driver, troupe::task_finished{held.task, launch_a.exec, "bogus", {}, {}, {}});
+  frozen->send(to_driver, troupe::executor_heartbeat{launch_a.exec});
+  frozen->send(to_driver, troupe::register_executor{launch_a.exec, "127.0.0.1", 0, 1, caf::actor{frozen}});
+  for (int i = 0; i < 3; ++i) {
+    healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
+    auto again = try_receive<troupe::stop_executor>(frozen, 2s);
+    BOOST_REQUIRE_MESSAGE(again.has_value(), "stop_executor #" << i + 1 << " for the woken executor");
+    BOOST_TEST(contains(again->reason, "lost"), again->reason);
+  }
+  BOOST_TEST(!try_receive<troupe::launch_task>(frozen, 300ms).has_value(), "a lost executor got a task");
+  // B finishes the job: the application succeeds with the bogus result ignored
+  // (a counted "bogus" would fail to decode and fail the job).
+  answer(*relaunched);
+  bool finished = false;
+  for (int i = 0; i < 50 && !finished; ++i) {
+    healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
+    healthy->receive([&](troupe::launch_task& t) { answer(t); },
+                     [&](const troupe::stop_executor& s) { finished = s.reason == "application finished"; },
+                     [&](const troupe::executor_peers&) {}, caf::after(100ms) >> [] {});
+  }
+  BOOST_TEST(finished);
+  expect<caf::down_msg>(watcher, "the driver's down_msg");
+  std::lock_guard<std::mutex> guard{d.outcome->mtx};
+  BOOST_TEST(d.outcome->exit_code == 0, d.outcome->error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,6 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <string>
 
 using namespace troupe;
 
@@ -146,6 +148,97 @@ BOOST_AUTO_TEST_CASE(resubmit_moves_a_succeeded_partition_back_to_pending) {
   BOOST_TEST(t->attempt == 1);
   BOOST_TEST(ts.on_succeeded(3));
   BOOST_TEST(ts.all_succeeded());
+}
+
+BOOST_AUTO_TEST_CASE(executor_losses_never_use_up_task_max_failures) {
+  // task.max-failures = 2: one real failure is allowed, the second aborts.
+  // Five executor losses of the same partition in between change nothing.
+  task_set ts{0, {0}, 2};
+  task_id id = 1;
+  for (int i = 0; i < 5; ++i) {
+    auto a = ts.launch_next("e" + std::to_string(i), id);
+    BOOST_REQUIRE(a);
+    BOOST_TEST(a->attempt == i);
+    BOOST_TEST((ts.on_executor_lost(a->executor) == std::vector<task_id>{id}));
+    BOOST_TEST((ts.find(id)->state == task_state::lost));
+    ++id;
+  }
+  BOOST_TEST(ts.failures(0) == 0);
+  BOOST_TEST(!ts.aborted());
+  auto a = ts.launch_next("e9", id);
+  BOOST_REQUIRE(a);
+  BOOST_TEST(!ts.on_failed(id++, "boom").abort);  // the first failure counted: 1 of 2
+  BOOST_TEST(ts.failures(0) == 1);
+  auto b = ts.launch_next("e9", id);
+  BOOST_REQUIRE(b);
+  auto d = ts.on_failed(id, "boom");
+  BOOST_TEST(d.abort);
+  BOOST_TEST(d.reason.find("failed 2 times") != std::string::npos, d.reason);
+}
+
+namespace {
+using ms = std::chrono::milliseconds;
+std::chrono::steady_clock::time_point at(int64_t millis) {
+  return std::chrono::steady_clock::time_point{} + ms(millis);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(speculation_waits_for_the_quantile_and_the_multiplier) {
+  speculation_policy policy;  // 1.5 x median, 75 %, at least 100 ms
+  task_set ts{0, {0, 1, 2, 3}, 4};
+  for (task_id t = 0; t < 4; ++t)
+    BOOST_REQUIRE(ts.launch_next(t < 2 ? "a" : "b", t, at(0)));
+  // Two of four done (50 % < 75 %): nothing is speculated, however slow.
+  BOOST_TEST(ts.on_succeeded(0, at(1000)));
+  BOOST_TEST(ts.on_succeeded(1, at(1000)));
+  BOOST_TEST(ts.check_speculation(at(60000), policy).empty());
+  // Three done at 1 s each: the median is 1 s, the threshold 1.5 s.
+  BOOST_TEST(ts.on_succeeded(2, at(1000)));
+  BOOST_TEST((ts.median_duration() == ms(1000)));
+  BOOST_TEST(ts.check_speculation(at(1500), policy).empty());  // not longer than 1.5 s yet
+  BOOST_TEST(!ts.has_speculatable());
+  BOOST_TEST((ts.check_speculation(at(1501), policy) == std::vector<int32_t>{3}));
+  BOOST_TEST(ts.has_speculatable());
+  BOOST_TEST(!ts.has_pending());
+  BOOST_TEST(ts.check_speculation(at(5000), policy).empty());  // marked once
+  // The copy never goes where the original runs ("b"); it goes to "a".
+  BOOST_TEST(!ts.launch_next("b", 10, at(1600)).has_value());
+  auto copy = ts.launch_next("a", 11, at(1600));
+  BOOST_REQUIRE(copy);
+  BOOST_TEST(copy->partition == 3);
+  BOOST_TEST(copy->attempt == 1);
+  BOOST_TEST(copy->speculative);
+  BOOST_TEST(!ts.has_speculatable());
+  BOOST_TEST(ts.running_count() == 2u);
+  BOOST_TEST(ts.check_speculation(at(9000), policy).empty());  // two copies run: no third
+  // The copy wins: the original is the one to kill, and its late success does not count.
+  BOOST_TEST(ts.on_succeeded(11, at(1700)));
+  BOOST_TEST((ts.other_copies(3, 11) == std::vector<task_id>{3}));
+  ts.on_killed(3);
+  BOOST_TEST((ts.find(3)->state == task_state::killed));
+  BOOST_TEST(!ts.on_succeeded(3, at(2000)));
+  BOOST_TEST(ts.all_succeeded());
+  BOOST_TEST(ts.failures(3) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(speculation_respects_the_minimum_runtime_and_a_custom_policy) {
+  speculation_policy policy;
+  policy.multiplier = 2.0;
+  policy.quantile = 0.5;
+  policy.min_runtime = ms(100);
+  task_set ts{0, {0, 1}, 4};
+  BOOST_REQUIRE(ts.launch_next("a", 0, at(0)));
+  BOOST_REQUIRE(ts.launch_next("b", 1, at(0)));
+  BOOST_TEST(ts.on_succeeded(0, at(10)));  // 10 ms: 2 x median = 20 ms, but the floor is 100 ms
+  BOOST_TEST(ts.check_speculation(at(99), policy).empty());
+  BOOST_TEST((ts.check_speculation(at(101), policy) == std::vector<int32_t>{1}));
+  // A pending partition (its attempt failed) is launched normally, not as a copy.
+  auto& mark = ts;
+  BOOST_TEST(!mark.on_failed(1, "boom").abort);
+  BOOST_TEST(!ts.has_speculatable());
+  auto again = ts.launch_next("b", 2, at(200));
+  BOOST_REQUIRE(again);
+  BOOST_TEST(!again->speculative);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
