@@ -210,6 +210,12 @@ void lose_executor(self_ptr self, const executor_id& exec, const std::string& wh
   dispatch(self);
 }
 
+/// How often the driver looks for silent executors: a frozen one is lost at
+/// most this long after executor.heartbeat-timeout.
+std::chrono::milliseconds tick_period(std::chrono::milliseconds timeout) {
+  return std::min<std::chrono::milliseconds>(timeout / 4, std::chrono::milliseconds(250));
+}
+
 /// True (and the message is dropped, the sender told to stop) when `exec`
 /// is an executor this driver already counted as lost.
 bool from_lost_executor(self_ptr self, const executor_id& exec, const char* what, const caf::actor& sender = {}) {
@@ -325,7 +331,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     }
     st.opts.desc.driver_port = *port;
     auto timeout = std::chrono::milliseconds(std::max(opts.executor_timeout_ms, 100));
-    self->delayed_send(self, timeout / 4, tick_v);
+    self->delayed_send(self, tick_period(timeout), tick_v);
     if (opts.sched.speculation)
       self->delayed_send(self, std::chrono::milliseconds(std::max(opts.speculation_interval_ms, 1)), speculate_v);
     self->request(opts.master, std::chrono::milliseconds(opts.register_timeout_ms), register_application{st.opts.desc, self})
@@ -395,7 +401,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         for (auto& id : silent)
           lose_executor(self, id, "no heartbeat for " + std::to_string(st.opts.executor_timeout_ms)
                                     + " ms (executor.heartbeat-timeout)");
-        self->delayed_send(self, timeout / 4, tick_v);
+        self->delayed_send(self, tick_period(timeout), tick_v);
       },
       [=](speculate_atom) {
         auto& st = self->state;

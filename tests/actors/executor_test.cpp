@@ -1,5 +1,6 @@
 // The executor actor against a fake driver (fake_peers.hpp): tasks, garbage,
 // serving map outputs, and when it quits.
+#include "actors/block_transfer.hpp"
 #include "actors/executor.hpp"
 #include "actors/protocol.hpp"
 #include "runtime/dataset.hpp"
@@ -14,6 +15,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <caf/io/all.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -219,6 +225,54 @@ BOOST_AUTO_TEST_CASE(executor_without_a_reachable_driver_quits_with_an_error) {
   auto down = expect<caf::down_msg>(watcher, "the down_msg of an executor that cannot reach its driver", 10s);
   BOOST_TEST((down.reason != caf::exit_reason::normal), fx.sys.render(down.reason));
   BOOST_TEST(static_cast<bool>(down.reason));
+}
+
+BOOST_AUTO_TEST_CASE(a_gone_a_dying_and_a_silent_peer_each_give_a_fetch_failure_naming_shuffle_map_and_executor) {
+  actor_fixture fx;
+  troupe::peer_book peers(fx.sys, 1000ms);
+  // What a reducer's task reports: fetch_failed with the shuffle, the first
+  // map it asked for and the executor, within a bounded time.
+  auto fails = [&](const std::string& exec, std::chrono::milliseconds silence) {
+    auto start = std::chrono::steady_clock::now();
+    std::string what;
+    try {
+      troupe::fetch_remote(fx.sys, peers, exec, 7, 0, {3, 4}, 1024, 2, silence);
+    } catch (const troupe::fetch_failed& e) {
+      BOOST_TEST(e.shuffle == 7);
+      BOOST_TEST(e.map_partition == 3);
+      BOOST_TEST(e.executor == exec);
+      what = e.what();
+    }
+    BOOST_TEST(!what.empty(), "no fetch_failed from " << exec);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 10s), exec);
+    return what;
+  };
+  // Gone: never known, or nothing listens at its address (connection refused).
+  BOOST_TEST(contains(fails("unknown", 1s), "no address known"));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  peers.update({{"gone", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))}});
+  BOOST_TEST(contains(fails("gone", 1s), "cannot connect"));
+  // Silent: answers nothing (a frozen peer whose connection is still up).
+  auto silent = fx.keep(fx.sys.spawn([]() -> caf::behavior { return {[](const troupe::fetch_block&) {}}; }));
+  auto silent_port = fx.sys.middleman().publish(silent, 0, "127.0.0.1");
+  BOOST_REQUIRE(static_cast<bool>(silent_port));
+  peers.update({{"silent", "127.0.0.1:" + std::to_string(*silent_port)}});
+  fails("silent", 200ms);
+  // Dying: goes down at the first request (its connection reset mid-fetch).
+  auto dying = fx.keep(fx.sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](const troupe::fetch_block&) { self->quit(); }};
+  }));
+  auto dying_port = fx.sys.middleman().publish(dying, 0, "127.0.0.1");
+  BOOST_REQUIRE(static_cast<bool>(dying_port));
+  peers.update({{"dying", "127.0.0.1:" + std::to_string(*dying_port)}});
+  fails("dying", 5s);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
