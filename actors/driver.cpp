@@ -197,8 +197,9 @@ void lose_executor(self_ptr self, const executor_id& exec, const std::string& wh
   auto it = st.executors.find(exec);
   if (it == st.executors.end())
     return;
-  // Told to stop: a frozen executor that wakes up finds this first.
-  self->send(it->second, stop_executor{"the driver counts this executor as lost: " + why});
+  // Remembered, not told yet: a frozen executor that wakes up always speaks
+  // first (its heartbeat timer is overdue), and the answer to whatever it
+  // says is stop_executor (from_lost_executor). A dead one hears nothing.
   st.lost_executors[exec] = it->second;
   st.executors.erase(it);
   st.peer_addresses.erase(exec);

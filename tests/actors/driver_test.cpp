@@ -173,33 +173,27 @@ BOOST_AUTO_TEST_CASE(a_silent_executor_is_lost_told_to_stop_and_never_trusted_ag
     BOOST_REQUIRE_MESSAGE(out.ok, out.error);
     healthy->send(to_driver, troupe::task_finished{t.task, launch_b.exec, out.result, out.map_sizes, {}, {}});
   };
-  // Until A is dropped: B heartbeats every 100 ms and answers; A says nothing.
-  std::optional<troupe::stop_executor> told;
-  std::optional<troupe::launch_task> relaunched;  // A's partition, given to B
+  // Until A is dropped: B heartbeats every 100 ms and answers; A says
+  // nothing. Dropped, A's partition goes to B (not counted as a failure:
+  // max-failures is 1 and the job goes on).
+  std::optional<troupe::launch_task> relaunched;
+  auto held_partition = troupe::decode_task(held.payload).partition;
   auto start = std::chrono::steady_clock::now();
-  while (!told && std::chrono::steady_clock::now() - start < 10s) {
+  while (!relaunched && std::chrono::steady_clock::now() - start < 10s) {
     healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
     if (auto t = try_receive<troupe::launch_task>(healthy, 100ms)) {
-      if (troupe::decode_task(t->payload).partition == troupe::decode_task(held.payload).partition)
+      if (troupe::decode_task(t->payload).partition == held_partition)
         relaunched = *t;  // held back: the job must still run when A wakes up
       else
         answer(*t);
     }
-    told = try_receive<troupe::stop_executor>(frozen, 1ms);
   }
-  BOOST_REQUIRE_MESSAGE(told.has_value(), "executor A was not told to stop within 10 s of going silent");
-  BOOST_TEST(contains(told->reason, "lost"), told->reason);
+  BOOST_REQUIRE_MESSAGE(relaunched.has_value(), "executor A's task was not given to B within 10 s of A going silent");
   auto lost_after = std::chrono::steady_clock::now() - start;
   BOOST_TEST((lost_after < 2s), "lost after " << std::chrono::duration_cast<std::chrono::milliseconds>(lost_after).count() << " ms");
-  // Its task goes to B (not counted as a failure: max-failures is 1 and the job goes on).
-  for (int i = 0; i < 20 && !relaunched; ++i) {
-    healthy->send(to_driver, troupe::executor_heartbeat{launch_b.exec});
-    if (auto t = try_receive<troupe::launch_task>(healthy, 100ms))
-      relaunched = *t;
-  }
-  BOOST_REQUIRE_MESSAGE(relaunched.has_value(), "executor A's task was not given to B");
-  BOOST_TEST(troupe::decode_task(relaunched->payload).partition == troupe::decode_task(held.payload).partition);
 
+  // Tasks A was given before it went silent (its queue) are old news.
+  drain<troupe::launch_task>(frozen);
   // A wakes up: its result for the dead attempt, a heartbeat and a
   // re-registration are each ignored and answered with stop_executor.
   frozen->send(to_driver, troupe::task_finished{held.task, launch_a.exec, "bogus", {}, {}, {}});

@@ -131,6 +131,9 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"driver.executor-wait-warning", "115"}, {"executor.connect-timeout", "116"},
     {"shuffle.fetch-timeout", "117"},
     {"network.max-frame-size", "32m"},
+    {"executor.heartbeat-timeout", "4000"}, {"stage.max-attempts", "6"},
+    {"task.speculation", "true"},      {"task.speculation.multiplier", "2.5"},
+    {"task.speculation.quantile", "0.5"}, {"task.speculation.interval", "50"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -167,6 +170,15 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   for (size_t i = 0; i < timeouts.size(); ++i)
     BOOST_TEST(timeouts[i] == static_cast<int32_t>(101 + i), "timeout " << i);
   BOOST_TEST(s.max_frame_bytes == int64_t{32} << 20);
+  BOOST_TEST(s.executor_heartbeat_timeout_ms == 4000);
+  BOOST_TEST(s.stage_max_attempts == 6);
+  BOOST_TEST(s.speculation);
+  BOOST_TEST(s.speculation_multiplier == 2.5);
+  BOOST_TEST(s.speculation_quantile == 0.5);
+  BOOST_TEST(s.speculation_interval_ms == 50);
+  for (auto bad : {"0.99", "-1", "nan", "inf", "1.5x", ""})
+    BOOST_TEST(!apply_conf(s, "task.speculation.multiplier", bad).empty(), bad);
+  BOOST_TEST(!apply_conf(s, "stage.max-attempts", "0").empty());
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
