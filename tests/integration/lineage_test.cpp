@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <map>
+#include <regex>
 #include <thread>
 #include <string>
 #include <vector>
@@ -92,6 +93,13 @@ std::string result_line(const std::string& out) {
   return {};
 }
 
+/// True when the driver's log says a lost executor took map outputs with it
+/// (so the answer was exact because they were recomputed, not by luck).
+bool recomputed(const std::string& log) {
+  static const std::regex lost{R"(executor lost .*map_outputs_lost=[1-9])"};
+  return std::regex_search(log, lost);
+}
+
 const std::vector<std::string> app_conf{"heartbeat.interval=200", "shuffle.fetch-timeout=2000"};
 
 } // namespace
@@ -116,13 +124,17 @@ BOOST_AUTO_TEST_CASE(a_worker_sigkilled_with_its_executor_halfway_leaves_the_ans
   std::this_thread::sleep_for(1500ms);  // halfway through the map stage (the moment of the fault, not a check)
   auto victims = w.executors_of(1);
   BOOST_REQUIRE(!victims.empty());
+  BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
+  auto start = clock::now();
   ::kill(w.c.worker(1).pid(), SIGKILL);
   for (auto& p : victims)
     kill_if_ours(p.pid);
   BOOST_REQUIRE_MESSAGE(job->wait_exit(90s).has_value(), "the job did not end in 90 s:\n" << job->describe());
+  BOOST_TEST_MESSAGE("worker SIGKILLed: the job ended " << seconds_since(start) << " s after the fault");
   BOOST_TEST(job->poll().value_or(-1) == 0, job->describe());
   BOOST_TEST(result_line(job->out()) == expected_shuffle_line(records), job->describe());
   BOOST_TEST(contains(job->err(), "executor lost"), job->describe());
+  BOOST_TEST(recomputed(job->err()), "no map output was lost, nothing recomputed:\n" << job->describe());
   BOOST_TEST(wait_until([&] { return !is_running(victims.front().pid); }, 5s));
 }
 
@@ -133,11 +145,15 @@ BOOST_AUTO_TEST_CASE(an_executor_sigkilled_halfway_leaves_the_answer_exact, *boo
   std::this_thread::sleep_for(1500ms);  // the moment of the fault
   auto victims = w.executors_of(2);
   BOOST_REQUIRE(!victims.empty());
+  BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
+  auto start = clock::now();
   kill_if_ours(victims.front().pid);
   BOOST_REQUIRE_MESSAGE(job->wait_exit(90s).has_value(), "the job did not end in 90 s:\n" << job->describe());
+  BOOST_TEST_MESSAGE("executor SIGKILLed: the job ended " << seconds_since(start) << " s after the fault");
   BOOST_TEST(job->poll().value_or(-1) == 0, job->describe());
   BOOST_TEST(result_line(job->out()) == expected_shuffle_line(records), job->describe());
   BOOST_TEST(contains(job->err(), "executor lost"), job->describe());
+  BOOST_TEST(recomputed(job->err()), "no map output was lost, nothing recomputed:\n" << job->describe());
 }
 
 BOOST_AUTO_TEST_CASE(a_frozen_executor_is_lost_within_the_heartbeat_timeout_and_ignored_when_it_wakes,
@@ -155,6 +171,7 @@ BOOST_AUTO_TEST_CASE(a_frozen_executor_is_lost_within_the_heartbeat_timeout_and_
   auto victims = w.executors_of(0);
   BOOST_REQUIRE(!victims.empty());
   auto frozen = victims.front().pid;
+  BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
   auto start = clock::now();
   ::kill(frozen, SIGSTOP);
   bool lost = wait_until([&] { return contains(job->err(), "executor lost"); }, 4500ms, 20ms);
@@ -168,6 +185,7 @@ BOOST_AUTO_TEST_CASE(a_frozen_executor_is_lost_within_the_heartbeat_timeout_and_
   BOOST_TEST(job->poll().value_or(-1) == 0, job->describe());
   BOOST_TEST(result_line(job->out()) == expected_shuffle_line(records), job->describe());
   BOOST_TEST(contains(job->err(), "from lost executor"), job->describe());
+  BOOST_TEST(recomputed(job->err()), job->describe());
   // Told to stop, the thawed executor goes away.
   BOOST_TEST(wait_until([&] { return !is_running(frozen); }, 15s), "the thawed executor is still running");
 }
