@@ -131,6 +131,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"driver.executor-wait-warning", "115"}, {"executor.connect-timeout", "116"},
     {"shuffle.fetch-timeout", "117"},
     {"network.max-frame-size", "32m"},
+    {"master.recovery-dir", "/var/lib/troupe"}, {"master.recovery-timeout", "2500"},
+    {"driver.master-reconnect-timeout", "7000"}, {"worker.master-reconnect-timeout", "8000"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -167,6 +169,10 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   for (size_t i = 0; i < timeouts.size(); ++i)
     BOOST_TEST(timeouts[i] == static_cast<int32_t>(101 + i), "timeout " << i);
   BOOST_TEST(s.max_frame_bytes == int64_t{32} << 20);
+  BOOST_TEST(s.recovery_dir == "/var/lib/troupe");
+  BOOST_TEST(s.recovery_timeout_ms == 2500);
+  BOOST_TEST(s.driver_master_reconnect_ms == 7000);
+  BOOST_TEST(s.worker_master_reconnect_ms == 8000);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
