@@ -136,7 +136,7 @@ std::string driver_location(const app_summary& a, const cluster_status& st) {
 }
 
 void print_cluster(const cluster_status& st) {
-  std::cout << "master " << st.url << "\n\nWORKERS (" << st.workers.size() << ")\n";
+  std::cout << "master " << st.url << (st.state == "alive" ? "" : "  " + upper(st.state)) << "\n\nWORKERS (" << st.workers.size() << ")\n";
   for (auto& w : st.workers)
     std::cout << "  " << w.id << "  " << w.host << ":" << w.port << "  " << upper(to_string(w.state))
               << "  cores " << w.cores_used << "/" << w.cores << "  memory " << w.memory_used_mb << "/" << w.memory_mb

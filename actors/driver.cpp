@@ -102,9 +102,18 @@ private:
   std::string stop_reason_;
 };
 
+/// The driver's link to its master (see "the master link" below).
+struct master_link {
+  std::optional<std::chrono::steady_clock::time_point> lost_at;  ///< set while the master is lost
+  bool connecting = false;     ///< a connection attempt is in flight
+  bool reregistering = false;  ///< an application_reregistered is in flight
+  int32_t attempts = 0;
+};
+
 struct driver_state {
   static inline const char* name = "driver";
   driver_options opts;
+  master_link link;
   app_id app;
   std::unique_ptr<dag_scheduler> dag;
   std::shared_ptr<driver_bridge> bridge;
@@ -234,6 +243,138 @@ bool from_lost_executor(self_ptr self, const executor_id& exec, const char* what
   return true;
 }
 
+// -- the master link ----------------------------------------------------------------
+// A driver that loses its master keeps running its jobs (tasks and results
+// never go through the master), reaches the master's address again with
+// backoff, and registers its application under the same id; it gives up
+// only after driver.master-reconnect-timeout.
+
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+constexpr reconnect_atom reconnect_v{};
+
+int64_t lost_for_ms(const driver_state& st) {
+  if (!st.link.lost_at)
+    return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *st.link.lost_at)
+    .count();
+}
+
+/// Above every executor id this driver knows, so that a master that lost count does not reuse one.
+int32_t next_executor_hint(const driver_state& st) {
+  int32_t next = 0;
+  for (auto& [id, e] : st.executors)
+    if (!id.empty() && id.size() < 10 && id.find_first_not_of("0123456789") == std::string::npos)
+      next = std::max(next, std::stoi(id) + 1);
+  return next;
+}
+
+void schedule_reconnect(self_ptr self) {
+  auto& st = self->state;
+  // Backoff as at start-up: 50 ms doubling to 1 s.
+  auto pause = std::min<int64_t>(int64_t{50} << std::min(st.link.attempts, 5), 1000);
+  ++st.link.attempts;
+  self->delayed_send(self, std::chrono::milliseconds(pause), reconnect_v);
+}
+
+/// Registers the application again with the master now in opts.master.
+void reregister(self_ptr self) {
+  auto& st = self->state;
+  if (st.link.reregistering || st.stopping || st.app.empty() || !st.opts.master)
+    return;
+  st.link.reregistering = true;
+  auto master = st.opts.master;
+  application_reregistered msg{st.app, st.opts.desc, self, next_executor_hint(st)};
+  self->request(master, std::chrono::milliseconds(st.opts.register_timeout_ms), std::move(msg))
+    .then(
+      [self](const registered_application& r) {
+        auto& st = self->state;
+        st.link.reregistering = false;
+        log::driver()->warn("application re-registered app={} with the master after {} ms", r.app, lost_for_ms(st));
+        st.link.lost_at.reset();
+        st.link.attempts = 0;
+      },
+      [self, master](caf::error& err) {
+        auto& st = self->state;
+        st.link.reregistering = false;
+        if (err == caf::sec::invalid_argument) {  // the master refused: it ended the application
+          finish(self, 1, "the master refused the application again: " + self->system().render(err));
+          return;
+        }
+        log::driver()->warn("re-registration of app={} failed: {}", st.app, self->system().render(err));
+        if (st.opts.master == master && st.link.lost_at)
+          schedule_reconnect(self);
+      });
+}
+
+/// A master handle to use from now on (reconnected, or told by master_changed).
+void master_changed_to(self_ptr self, const caf::actor& master, const std::string& url) {
+  auto& st = self->state;
+  if (!master || st.stopping)
+    return;
+  if (st.opts.master == master && !st.link.lost_at)
+    return;  // already registered with it
+  if (st.opts.master && st.opts.master != master)
+    self->demonitor(st.opts.master);
+  if (st.opts.master != master)
+    self->monitor(master);
+  st.opts.master = master;
+  if (!st.link.lost_at)
+    st.link.lost_at = std::chrono::steady_clock::now();
+  log::driver()->info("master is {}: registering app={} again", url, st.app);
+  reregister(self);
+}
+
+void reconnect_master(self_ptr self) {
+  auto& st = self->state;
+  if (!st.link.lost_at || st.stopping || st.link.connecting)
+    return;
+  if (st.opts.master && st.link.reregistering)
+    return;
+  auto lost = lost_for_ms(st);
+  if (lost > st.opts.master_reconnect_timeout_ms) {
+    finish(self, 1, "lost the connection to the master for " + std::to_string(lost) + " ms");
+    return;
+  }
+  st.link.connecting = true;
+  auto timeout = std::chrono::milliseconds(std::max(st.opts.master_reconnect_timeout_ms / 10, 500));
+  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, st.opts.master_host,
+                st.opts.master_port)
+    .then(
+      [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto& st = self->state;
+        st.link.connecting = false;
+        auto master = caf::actor_cast<caf::actor>(ptr);
+        if (!master) {
+          schedule_reconnect(self);
+          return;
+        }
+        master_changed_to(self, master,
+                          "troupe://" + st.opts.master_host + ":" + std::to_string(st.opts.master_port));
+      },
+      [self](caf::error&) {
+        self->state.link.connecting = false;
+        schedule_reconnect(self);
+      });
+}
+
+/// The master's actor went down: keep going, and reach it again.
+void master_lost(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (st.opts.master_port == 0 || st.app.empty()) {
+    // In-process master (local mode), or lost before the application was registered.
+    finish(self, 1, "lost the connection to the master");
+    return;
+  }
+  st.opts.master = nullptr;
+  st.link.reregistering = false;
+  if (!st.link.lost_at)
+    st.link.lost_at = std::chrono::steady_clock::now();
+  log::driver()->warn("lost the master ({}); app={} keeps running, reconnecting to {}:{} for up to {} ms", why, st.app,
+                      st.opts.master_host, st.opts.master_port, st.opts.master_reconnect_timeout_ms);
+  st.link.attempts = 0;
+  schedule_reconnect(self);
+}
+
 void start_app(self_ptr self) {
   auto& st = self->state;
   const app_entry* entry = find_app(st.opts.desc.name);
@@ -296,6 +437,11 @@ driver_options driver_options_from(const settings& s, const driver_id& id) {
   d.speculation_interval_ms = s.speculation_interval_ms;
   d.register_timeout_ms = s.driver_register_timeout_ms;
   d.executor_wait_warning_ms = s.driver_executor_wait_ms;
+  if (s.master.kind == master_kind::remote) {
+    d.master_host = s.master.host;
+    d.master_port = s.master.port;
+  }
+  d.master_reconnect_timeout_ms = s.driver_master_reconnect_ms;
   d.outcome = std::make_shared<driver_outcome>();
   return d;
 }
@@ -312,8 +458,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     });
     self->set_down_handler([self](caf::down_msg& dm) {
       auto& st = self->state;
-      if (dm.source == st.opts.master.address()) {
-        finish(self, 1, "lost the connection to the master");
+      if (st.opts.master && dm.source == st.opts.master.address()) {
+        master_lost(self, self->system().render(dm.reason));
         return;
       }
       for (auto& [id, e] : st.executors)
@@ -435,6 +581,8 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         self->state.dag->task_failed(t.task, t.error, fetch);
         dispatch_soon(self);
       },
+      [=](const master_changed& m) { master_changed_to(self, m.master, m.url); },
+      [=](reconnect_atom) { reconnect_master(self); },
       [=](const application_state_changed& c) {
         if (is_finished(c.state))
           finish(self, 1, "the master ended the application (" + std::string(to_string(c.state)) + "): " + c.message);

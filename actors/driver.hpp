@@ -37,6 +37,11 @@ struct driver_options {
   int32_t speculation_interval_ms = 100;  ///< task.speculation.interval
   int32_t register_timeout_ms = default_ms::driver_register_timeout;   ///< driver.register-timeout
   int32_t executor_wait_warning_ms = default_ms::driver_executor_wait; ///< driver.executor-wait-warning
+  // The master link: where to reach the master again when it is lost (port 0:
+  // it lives in this process, and losing it ends the application).
+  std::string master_host;
+  uint16_t master_port = 0;
+  int32_t master_reconnect_timeout_ms = default_ms::driver_master_reconnect;  ///< driver.master-reconnect-timeout
   std::shared_ptr<driver_outcome> outcome;
 };
 

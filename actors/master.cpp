@@ -2,10 +2,12 @@
 
 #include "actors/protocol.hpp"
 #include "runtime/cluster_book.hpp"
+#include "runtime/journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/settings.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +19,9 @@ namespace troupe {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
+constexpr recover_atom recover_v{};
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -39,6 +44,8 @@ struct master_state {
   id_generator app_ids{"app"};
   id_generator driver_ids{"driver"};
   clock::time_point epoch = clock::now();
+  clock::time_point recovery_started;
+  std::string recovery_summary;  ///< what restore loaded, for the completion's log line
 
   /// The book's clock: ms since this master started.
   monotonic_ms now() const {
@@ -47,6 +54,8 @@ struct master_state {
 };
 
 using self_ptr = caf::stateful_actor<master_state>*;
+
+void persist(self_ptr self);
 
 book_options book_options_from(const master_options& o) {
   book_options b;
@@ -112,6 +121,7 @@ void carry_out(self_ptr self, const book_decisions& decisions) {
       },
       d);
   }
+  persist(self);
 }
 
 /// A driver as status shows it.
@@ -137,6 +147,7 @@ cluster_status snapshot(self_ptr self) {
   auto& book = st.book;
   cluster_status out;
   out.url = st.opts.url;
+  out.state = book.recovering() ? "recovering" : "alive";
   for (auto& [id, w] : book.workers())
     out.workers.push_back({id, w.offer.host, w.offer.port, w.state, w.offer.cores, w.cores_used, w.offer.memory_mb,
                            w.memory_used});
@@ -174,6 +185,8 @@ app_request request_of(const app_description& d) {
   r.driver_host = d.driver_host;
   r.driver_port = d.driver_port;
   r.driver = d.driver;
+  r.args = d.args;
+  r.conf = d.conf;
   return r;
 }
 
@@ -184,7 +197,123 @@ driver_request request_of(const driver_description& d) {
   r.memory_mb = d.memory_mb;
   r.supervise = d.supervise;
   r.submit_host = d.submit_host;
+  r.args = d.args;
+  r.conf_args = d.conf_args;
   return r;
+}
+
+// -- master recovery ----------------------------------------------------------------
+
+app_description description_of(const app_request& r) {
+  app_description d;
+  d.name = r.name;
+  d.args = r.args;
+  d.conf = r.conf;
+  d.cores_max = r.cores_max;
+  d.executor_cores = r.executor_cores;
+  d.executor_memory_mb = r.executor_memory_mb;
+  d.submit_host = r.submit_host;
+  d.driver_host = r.driver_host;
+  d.driver_port = r.driver_port;
+  d.driver = r.driver;
+  return d;
+}
+
+driver_description description_of(const driver_request& r) {
+  driver_description d;
+  d.app = r.app;
+  d.args = r.args;
+  d.conf_args = r.conf_args;
+  d.cores = r.cores;
+  d.memory_mb = r.memory_mb;
+  d.supervise = r.supervise;
+  d.submit_host = r.submit_host;
+  return d;
+}
+
+/// Records what the book holds now (the journal appends only what changed).
+void persist(self_ptr self) {
+  auto& st = self->state;
+  if (!st.opts.recovery)
+    return;
+  if (auto err = st.opts.recovery->sync(st.book.image()); !err.empty())
+    log::master()->error("cannot record the master's state in its recovery dir: {}", err);
+}
+
+/// Loads what the previous master recorded; the book is then recovering.
+void restore(self_ptr self) {
+  auto& st = self->state;
+  const auto& img = st.opts.recovery->tables();
+  st.book.restore(img, st.now());
+  for (auto& [id, a] : img.apps)
+    st.apps[id] = {description_of(a.request), caf::actor{}};
+  for (auto& [id, d] : img.drivers)
+    st.drivers[id] = description_of(d.request);
+  st.recovery_started = clock::now();
+  st.recovery_summary = std::to_string(img.workers.size()) + " workers, " + std::to_string(img.apps.size())
+                        + " applications, " + std::to_string(img.drivers.size()) + " drivers recorded";
+  log::master()->warn("master recovering: {}", st.recovery_summary);
+}
+
+/// Ends recovery (all answered, or master.recovery-timeout passed).
+void finish_recovery(self_ptr self, const char* why) {
+  auto& st = self->state;
+  if (!st.book.recovering())
+    return;
+  int unknown = 0;
+  for (auto& [id, w] : st.book.workers())
+    unknown += w.state == worker_state::unknown ? 1 : 0;
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.recovery_started).count();
+  carry_out(self, st.book.complete_recovery());
+  log::master()->log(unknown > 0 ? spdlog::level::warn : spdlog::level::info,
+                     "master alive: recovery complete after {} ms ({}; {}); {} recorded workers did not come back",
+                     took, why, st.recovery_summary, unknown);
+}
+
+void finish_recovery_if_answered(self_ptr self) {
+  if (self->state.book.recovering() && self->state.book.recovery_answered())
+    finish_recovery(self, "every recorded worker and application answered");
+}
+
+/// Tells every recorded worker and driver where the restarted master is
+/// (they retry on their own too; this is only quicker).
+void reach_out(self_ptr self) {
+  auto& st = self->state;
+  auto tell = [self](const std::string& what, const std::string& host, uint16_t port) {
+    if (host.empty() || port == 0)
+      return;
+    auto timeout = std::chrono::milliseconds(std::max(self->state.opts.recovery_timeout_ms, 100));
+    self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, host, port)
+      .then(
+        [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          auto peer = caf::actor_cast<caf::actor>(ptr);
+          if (!peer || !self->state.book.recovering())
+            return;
+          log::master()->info("telling {} at {}:{} that the master changed", what, host, port);
+          self->send(peer, master_changed{caf::actor{self}, self->state.opts.url});
+        },
+        [=](caf::error& err) {
+          log::master()->info("{} at {}:{} does not answer: {}", what, host, port, self->system().render(err));
+        });
+  };
+  for (auto& [id, w] : st.book.workers())
+    if (w.state == worker_state::unknown)
+      tell("worker " + id, w.offer.host, w.offer.port);
+  for (auto& [id, a] : st.book.apps()) {
+    auto h = st.apps.find(id);
+    if (!is_finished(a.state) && (h == st.apps.end() || !h->second.driver))
+      tell("the driver of " + id, a.request.driver_host, a.request.driver_port);
+  }
+}
+
+/// An id no recorded application or driver has (a restarted master's
+/// generator could repeat its predecessor's within the same second).
+template <class Taken>
+std::string fresh_id(id_generator& ids, Taken taken) {
+  auto id = ids.next();
+  while (taken(id))
+    id = ids.next();
+  return id;
 }
 
 } // namespace
@@ -197,6 +326,7 @@ master_options master_options_from(const settings& s, std::string url) {
   o.retained_applications = s.retained_applications;
   o.retained_drivers = s.retained_drivers;
   o.executor_failures_per_worker = s.executor_failures_per_worker;
+  o.recovery_timeout_ms = s.recovery_timeout_ms;
   return o;
 }
 
@@ -227,6 +357,11 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
     auto interval = std::chrono::milliseconds(std::max(opts.worker_timeout_ms / 4, opts.min_check_interval_ms));
     self->delayed_send(self, interval, tick_v);
     log::master()->info("master started url={}", opts.url);
+    if (opts.recovery && opts.recovery->recovered()) {
+      restore(self);
+      self->delayed_send(self, std::chrono::milliseconds(std::max(opts.recovery_timeout_ms, 1)), recover_v);
+      finish_recovery_if_answered(self);
+    }
     return {
       [=](register_worker& reg) -> caf::result<registered_worker> {
         auto& st = self->state;
@@ -235,30 +370,72 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
           return caf::make_error(caf::sec::invalid_argument, "duplicate worker id " + reg.id);
         book_decisions out;
         std::string error;
-        auto r = st.book.register_worker({reg.id, reg.host, reg.port, reg.cores, reg.memory_mb}, st.now(), out, error);
+        std::vector<reported_executor> execs;
+        for (auto& e : reg.executors)
+          execs.push_back({e.app, e.exec, e.cores, e.memory_mb});
+        std::vector<reported_driver> drivers;
+        for (auto& d : reg.drivers)
+          drivers.push_back({d.driver, d.state, d.message});
+        auto r = st.book.register_worker({reg.id, reg.host, reg.port, reg.cores, reg.memory_mb}, st.now(), out, error,
+                                         execs, drivers);
         if (r == registration::refused)
           return caf::make_error(caf::sec::invalid_argument, error);
         if (r == registration::accepted) {
+          if (known != st.workers.end() && known->second && known->second != reg.worker)
+            self->demonitor(known->second);
           self->monitor(reg.worker);
           st.workers[reg.id] = reg.worker;
         }
         carry_out(self, out);
+        finish_recovery_if_answered(self);
         return registered_worker{st.opts.url};
       },
       [=](const worker_heartbeat& hb) {
         auto& st = self->state;
         if (!st.book.heartbeat(hb.id, st.now()))
-          if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-            self->send(sender, reconnect_worker{"unknown or dead worker " + hb.id});
+          if (auto sender = caf::actor_cast<caf::actor>(self->current_sender())) {
+            auto* w = st.book.worker(hb.id);
+            if (w != nullptr && w->state == worker_state::unknown)  // recorded: it keeps what it runs
+              self->send(sender, master_changed{caf::actor{self}, st.opts.url});
+            else
+              self->send(sender, reconnect_worker{"unknown or dead worker " + hb.id});
+          }
       },
       [=](const executor_state_changed& ev) {
         carry_out(self, self->state.book.executor_state_changed(ev.app, ev.exec, ev.state, ev.message));
       },
-      [=](const master_started& m) { self->state.opts.url = m.url; },
+      [=](const master_started& m) {
+        self->state.opts.url = m.url;
+        if (self->state.book.recovering())
+          reach_out(self);
+      },
+      [=](recover_atom) { finish_recovery(self, "master.recovery-timeout passed"); },
+      [=](application_reregistered& r) -> caf::result<registered_application> {
+        auto& st = self->state;
+        book_decisions out;
+        std::string error;
+        auto req = request_of(r.desc);
+        auto res = st.book.reregister_application(r.app, std::move(req), r.next_executor, unix_ms(), out, error);
+        if (res == reregistration::refused) {
+          log::master()->warn("re-registration of app={} refused: {}", r.app, error);
+          return caf::make_error(caf::sec::invalid_argument, error);
+        }
+        auto& h = st.apps[r.app];
+        if (h.driver != r.driver) {
+          if (h.driver)
+            self->demonitor(h.driver);
+          h.driver = r.driver;
+          self->monitor(r.driver);
+        }
+        h.desc = std::move(r.desc);
+        carry_out(self, out);
+        finish_recovery_if_answered(self);
+        return registered_application{r.app};
+      },
       [=](const worker_stopping& w) { carry_out(self, self->state.book.worker_stopping(w.id)); },
       [=](submit_driver& sub) -> driver_status {
         auto& st = self->state;
-        auto id = st.driver_ids.next();
+        auto id = fresh_id(st.driver_ids, [&](const std::string& x) { return st.book.driver(x) != nullptr; });
         auto req = request_of(sub.desc);
         st.drivers[id] = std::move(sub.desc);
         book_decisions out;
@@ -310,7 +487,7 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       [=](const request_cluster_status&) -> cluster_status { return snapshot(self); },
       [=](register_application& reg) -> registered_application {
         auto& st = self->state;
-        auto id = st.app_ids.next();
+        auto id = fresh_id(st.app_ids, [&](const std::string& x) { return st.book.app(x) != nullptr; });
         auto req = request_of(reg.desc);
         st.apps[id] = {std::move(reg.desc), reg.driver};
         self->monitor(reg.driver);

@@ -8,11 +8,13 @@
 #include <caf/fwd.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace troupe {
 
 struct settings;
+class journal;
 
 /// How a master is configured.
 struct master_options {
@@ -25,6 +27,10 @@ struct master_options {
   int32_t executor_failures_per_worker = 2;  ///< master.executor-failures-per-worker
   int32_t logs_timeout_ms = 10000;      ///< how long a worker may take to answer for a driver's logs
   int32_t min_check_interval_ms = 50;   ///< heartbeats are checked every worker_timeout/4, at least this often
+  /// master.recovery-dir, opened: the book is recorded there, and a master
+  /// that finds records in it recovers from them (nullptr: nothing recorded).
+  std::shared_ptr<journal> recovery{};
+  int32_t recovery_timeout_ms = 5000;   ///< master.recovery-timeout
 };
 
 /// The master options that `s` sets (url as given).

@@ -8,6 +8,7 @@
 #include "actors/publish.hpp"
 #include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
+#include "runtime/journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/path_check.hpp"
 
@@ -33,11 +34,35 @@ bool work_dir_usable(const settings& s) {
   return err.empty();
 }
 
+/// Opens --recovery-dir (nullptr when none is set); false when it cannot be used.
+bool open_recovery(const settings& s, std::shared_ptr<journal>& out) {
+  if (s.recovery_dir.empty())
+    return true;
+  std::string error;
+  auto j = journal::open(s.recovery_dir, error);
+  if (!j) {
+    std::cerr << "error: --recovery-dir: " << error << std::endl;
+    return false;
+  }
+  for (auto& p : j->problems())
+    std::cerr << "warning: recovery journal " << p.describe() << std::endl;
+  if (j->recovered()) {
+    auto& t = j->tables();
+    std::cout << "troupe master recovering from " << s.recovery_dir << ": " << t.workers.size() << " workers, "
+              << t.apps.size() << " applications, " << t.drivers.size() << " drivers recorded" << std::endl;
+  }
+  out = std::move(j);
+  return true;
+}
+
 int run_master_node(const settings& s) {
+  auto opts = master_options_from(s, "");
+  if (!open_recovery(s, opts.recovery))
+    return 1;
   caf::actor_system_config cfg;
   configure_system(cfg, s);
   caf::actor_system sys{cfg};
-  auto master = spawn_master(sys, master_options_from(s, ""));
+  auto master = spawn_master(sys, opts);
   auto port = publish_guarded(sys, master, s.port, s.host);
   if (!port) {
     std::cerr << "error: the master cannot listen on " << s.host << ":" << s.port << ": " << sys.render(port.error())

@@ -42,7 +42,9 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<request_cluster_status>("request_cluster_status")
     .add_message_type<cluster_status>("cluster_status")
     .add_message_type<executor_heartbeat>("executor_heartbeat")
-    .add_message_type<executor_peers>("executor_peers");
+    .add_message_type<executor_peers>("executor_peers")
+    .add_message_type<master_changed>("master_changed")
+    .add_message_type<application_reregistered>("application_reregistered");
   cfg.load<caf::io::middleman>();
 }
 

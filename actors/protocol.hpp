@@ -89,7 +89,35 @@ typename Inspector::result_type inspect(Inspector& f, driver_description& x) {
 
 // -- worker -> master ---------------------------------------------------------
 
+/// An executor a worker still runs when it registers again (it lost its master).
+struct running_executor {
+  app_id app;
+  executor_id exec;
+  int32_t cores = 0;
+  int64_t memory_mb = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, running_executor& x) {
+  return f(caf::meta::type_name("running_executor"), x.app, x.exec, x.cores, x.memory_mb);
+}
+
+/// A cluster-mode driver a worker reports when it registers again: running,
+/// or ended while the worker had no master to tell.
+struct running_driver {
+  driver_id driver;
+  driver_state state = driver_state::running;
+  std::string message;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, running_driver& x) {
+  return f(caf::meta::type_name("running_driver"), x.driver, x.state, x.message);
+}
+
 /// A worker offers itself; answered with registered_worker or an error.
+/// A worker that lost its master registers again with what it still runs
+/// (`executors`) and its drivers: running ones, and those that ended while
+/// it had no master to tell; the master adopts what it expects and has the
+/// rest killed.
 struct register_worker {
   worker_id id;
   std::string host;
@@ -98,10 +126,13 @@ struct register_worker {
   int64_t memory_mb = 0;
   std::string work_dir;
   caf::actor worker;
+  std::vector<running_executor> executors{};
+  std::vector<running_driver> drivers{};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, register_worker& x) {
-  return f(caf::meta::type_name("register_worker"), x.id, x.host, x.port, x.cores, x.memory_mb, x.work_dir, x.worker);
+  return f(caf::meta::type_name("register_worker"), x.id, x.host, x.port, x.cores, x.memory_mb, x.work_dir, x.worker,
+           x.executors, x.drivers);
 }
 
 /// A worker is alive.
@@ -164,6 +195,17 @@ struct reconnect_worker {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reconnect_worker& x) {
   return f(caf::meta::type_name("reconnect_worker"), x.reason);
+}
+
+/// A restarted master (recovering from its journal) reaches out to a worker
+/// or a driver it recorded (master -> driver too): register again with it.
+struct master_changed {
+  caf::actor master;
+  std::string url;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, master_changed& x) {
+  return f(caf::meta::type_name("master_changed"), x.master, x.url);
 }
 
 /// Start an executor for an application.
@@ -336,10 +378,11 @@ struct cluster_status {
   std::vector<worker_summary> workers;
   std::vector<app_summary> apps;
   std::vector<driver_status> drivers;
+  std::string state = "alive";  ///< the master's own state: alive, or recovering (after a restart)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
-  return f(caf::meta::type_name("cluster_status"), x.url, x.workers, x.apps, x.drivers);
+  return f(caf::meta::type_name("cluster_status"), x.url, x.workers, x.apps, x.drivers, x.state);
 }
 
 // -- driver -> master ---------------------------------------------------------
@@ -354,6 +397,21 @@ typename Inspector::result_type inspect(Inspector& f, register_application& x) {
   return f(caf::meta::type_name("register_application"), x.desc, x.driver);
 }
 
+/// A driver that lost its master (or was told master_changed) registers its
+/// application again under the same id; answered with registered_application,
+/// or an error when the master ended the application meanwhile (the driver
+/// then stops). `next_executor`: above every executor id the driver has seen.
+struct application_reregistered {
+  app_id app;
+  app_description desc;
+  caf::actor driver;
+  int32_t next_executor = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, application_reregistered& x) {
+  return f(caf::meta::type_name("application_reregistered"), x.app, x.desc, x.driver, x.next_executor);
+}
+
 /// The application ended; its executors can go.
 struct unregister_application {
   app_id app;
@@ -365,6 +423,7 @@ typename Inspector::result_type inspect(Inspector& f, unregister_application& x)
 }
 
 // -- master -> driver ---------------------------------------------------------
+// (also master_changed, in master -> worker)
 
 /// Answer to register_application.
 struct registered_application {

@@ -28,6 +28,8 @@ struct child {
   app_id app;            // executors
   executor_id exec;      // executors
   driver_id driver;      // drivers
+  int32_t cores = 0;     // executors: what the master granted, reported when registering again
+  int64_t memory_mb = 0;
   pid_t pid = 0;         // process isolation
   caf::actor handle;     // thread isolation
   std::string dir;
@@ -47,6 +49,8 @@ struct worker_state {
   worker_options opts;
   caf::actor master;
   bool registered = false;
+  bool ever_registered = false;   // a master knew this worker: a lost one is waited for longer
+  std::vector<running_driver> unreported;  // drivers that ended while there was no master to tell
   clock::time_point started = clock::now();
   std::vector<child> children;
   std::vector<stopping_child> stopping;
@@ -55,15 +59,35 @@ struct worker_state {
 using self_ptr = caf::stateful_actor<worker_state>*;
 
 void connect_and_register(self_ptr self);
+void forget_children(self_ptr self, const std::string& why, spdlog::level::level_enum level);
+void quit_after_children(self_ptr self, caf::error reason);
 
 void register_with_master(self_ptr self) {
-  auto& o = self->state.opts;
+  auto& st = self->state;
+  auto& o = st.opts;
   register_worker reg{o.id, o.host, o.port, o.cores, o.memory_mb, o.work_dir, self};
-  self->request(self->state.master, std::chrono::milliseconds(o.ask_timeout_ms), std::move(reg))
+  // What still runs here (the master that knew it may be gone): the master
+  // adopts what it expects and has the rest killed.
+  for (auto& c : st.children) {
+    if (c.killed)
+      continue;
+    if (c.is_driver)
+      reg.drivers.push_back({c.driver, driver_state::running, ""});
+    else
+      reg.executors.push_back({c.app, c.exec, c.cores, c.memory_mb});
+  }
+  reg.drivers.insert(reg.drivers.end(), st.unreported.begin(), st.unreported.end());
+  auto reported = st.unreported.size();
+  self->request(st.master, std::chrono::milliseconds(o.ask_timeout_ms), std::move(reg))
     .then(
       [=](const registered_worker& r) {
-        self->state.registered = true;
-        log::worker()->info("registered with master url={} id={}", r.master_url, self->state.opts.id);
+        auto& st = self->state;
+        st.registered = true;
+        st.ever_registered = true;
+        st.unreported.erase(st.unreported.begin(),
+                            st.unreported.begin() + static_cast<ptrdiff_t>(std::min(reported, st.unreported.size())));
+        log::worker()->info("registered with master url={} id={} executors={} drivers={}", r.master_url, st.opts.id,
+                            st.children.size(), reported);
       },
       [=](caf::error& err) {
         log::worker()->warn("registration failed id={}: {}", self->state.opts.id, self->system().render(err));
@@ -96,10 +120,16 @@ void connect_and_register(self_ptr self) {
       [=](caf::error& err) {
         auto& st = self->state;
         auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started).count();
-        if (!st.registered && waited > st.opts.register_timeout_ms) {
+        auto limit = st.ever_registered ? st.opts.master_reconnect_timeout_ms : st.opts.register_timeout_ms;
+        if (!st.registered && waited > limit) {
           log::worker()->error("cannot reach the master at {}:{} after {} ms: {}", st.opts.master_host,
                                st.opts.master_port, waited, self->system().render(err));
-          self->quit(caf::sec::cannot_connect_to_node);
+          if (st.children.empty()) {
+            self->quit(caf::sec::cannot_connect_to_node);
+            return;
+          }
+          forget_children(self, "the master did not come back", spdlog::level::warn);
+          quit_after_children(self, caf::sec::cannot_connect_to_node);
           return;
         }
         // Retry with a short backoff: workers usually start with their master.
@@ -116,6 +146,8 @@ void report_executor(self_ptr self, const child& c, executor_state state, const 
 void report_driver(self_ptr self, const child& c, driver_state state, const std::string& message) {
   if (self->state.master)
     self->send(self->state.master, driver_state_changed{c.driver, state, message});
+  else if (is_finished(state))
+    self->state.unreported.push_back({c.driver, state, message});  // told when registering again
 }
 
 /// Reports a child that ended and forgets it.
@@ -177,6 +209,8 @@ void launch_executor_here(self_ptr self, launch_executor& l) {
       return;
     }
   }
+  c.cores = l.cores;
+  c.memory_mb = l.memory_mb;
   log::worker()->info("executor launched app={} exec={} cores={} pid={}", l.app, l.exec, l.cores, c.pid);
   report_executor(self, c, executor_state::running, "");
   st.children.push_back(std::move(c));
@@ -206,6 +240,8 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     auto d = driver_options_from(ds, l.driver);
     d.desc.submit_host = l.desc.submit_host;
     d.master = st.master;
+    d.master_host = st.opts.master_host;
+    d.master_port = st.opts.master_port;
     c.outcome = d.outcome;
     c.handle = spawn_driver(self->system(), d);
     self->monitor(c.handle);
@@ -234,7 +270,7 @@ void stop_child(self_ptr self, child& c) {
 
 /// Stops every executor and driver without reporting them (the master that
 /// knew them is gone, has written them off, or was told already).
-void forget_children(self_ptr self, const std::string& why, spdlog::level::level_enum level = spdlog::level::warn) {
+void forget_children(self_ptr self, const std::string& why, spdlog::level::level_enum level) {
   auto& st = self->state;
   if (!st.children.empty())
     log::worker()->log(level, "stopping {} executors and drivers: {}", st.children.size(), why);
@@ -273,10 +309,10 @@ void reap_stopping(self_ptr self) {
 
 /// Quits once every stopped child process is reaped, without blocking:
 /// until then the worker only polls its children.
-void quit_after_children(self_ptr self) {
+void quit_after_children(self_ptr self, caf::error reason) {
   reap_stopping(self);
   if (self->state.stopping.empty()) {
-    self->quit();
+    self->quit(reason);
     return;
   }
   auto poll = std::chrono::milliseconds(std::max(self->state.opts.stop_poll_ms, 1));
@@ -284,7 +320,7 @@ void quit_after_children(self_ptr self) {
     [=](wake_atom) {
       reap_stopping(self);
       if (self->state.stopping.empty())
-        self->quit();
+        self->quit(reason);
       else
         self->delayed_send(self, poll, wake_v);
     },
@@ -308,6 +344,7 @@ worker_options worker_options_from(const settings& s) {
   w.connect_timeout_ms = s.worker_connect_timeout_ms;
   w.reconnect_delay_ms = s.worker_reconnect_delay_ms;
   w.child_stop_grace_ms = s.worker_child_stop_grace_ms;
+  w.master_reconnect_timeout_ms = s.worker_master_reconnect_ms;
   return w;
 }
 
@@ -321,15 +358,20 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
     self->set_down_handler([self](caf::down_msg& dm) {
       auto& st = self->state;
       if (st.master && dm.source == st.master.address()) {
-        log::worker()->warn("lost the master ({}); registering again", self->system().render(dm.reason));
-        forget_children(self, "the master was lost");
         st.registered = false;
         st.master = nullptr;
         st.started = clock::now();
-        if (st.opts.master_port != 0)
-          self->delayed_send(self, std::chrono::milliseconds(st.opts.reconnect_delay_ms), wake_v);
-        else
-          quit_after_children(self);
+        if (st.opts.master_port == 0) {  // the master lived in this process: so does everything else
+          forget_children(self, "the master was lost", spdlog::level::warn);
+          quit_after_children(self, {});
+          return;
+        }
+        // Executors and drivers talk to their drivers, not to the master: they
+        // keep running while the master restarts, and the registration tells
+        // the next master about them.
+        log::worker()->warn("lost the master ({}); keeping {} executors and drivers, registering again",
+                            self->system().render(dm.reason), st.children.size());
+        self->delayed_send(self, std::chrono::milliseconds(st.opts.reconnect_delay_ms), wake_v);
         return;
       }
       for (size_t i = 0; i < st.children.size(); ++i) {
@@ -384,8 +426,21 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
       [=](const reconnect_worker& r) {
         log::worker()->warn("master asks to register again: {}", r.reason);
         // The master wrote this worker off, and with it what ran here.
-        forget_children(self, "the master lost track of this worker");
+        forget_children(self, "the master lost track of this worker", spdlog::level::warn);
         self->state.registered = false;
+        register_with_master(self);
+      },
+      [=](const master_changed& m) {
+        auto& st = self->state;
+        if (!m.master || (st.master == m.master && st.registered))
+          return;
+        log::worker()->info("the master changed url={}: registering with it", m.url);
+        if (st.master && st.master != m.master)
+          self->demonitor(st.master);
+        if (st.master != m.master)
+          self->monitor(m.master);
+        st.master = m.master;
+        st.registered = false;
         register_with_master(self);
       },
       [=](launch_executor& l) { launch_executor_here(self, l); },
@@ -422,7 +477,7 @@ caf::actor spawn_worker(caf::actor_system& sys, worker_options opts) {
         forget_children(self, "the worker is stopping", spdlog::level::info);
         if (st.master)
           self->send(st.master, worker_stopping{st.opts.id});
-        quit_after_children(self);
+        quit_after_children(self, {});
       },
     };
   });

@@ -33,6 +33,9 @@ struct worker_options {
   std::string master_host;                     ///< else where to reach it
   uint16_t master_port = 0;
   int32_t register_timeout_ms = 10000;         ///< give up (quit with an error) after this
+  /// worker.master-reconnect-timeout: once registered, how long a lost master is
+  /// waited for (executors and drivers keep running) before the worker stops.
+  int32_t master_reconnect_timeout_ms = default_ms::worker_master_reconnect;
   int32_t ask_timeout_ms = default_ms::worker_ask_timeout;          ///< worker.register-request-timeout
   int32_t register_retry_ms = default_ms::worker_register_retry;    ///< worker.register-retry
   int32_t connect_timeout_ms = default_ms::worker_connect_timeout;  ///< worker.connect-timeout

@@ -43,6 +43,12 @@ bool cluster_book::relaunches(const driver_record&) const {
 
 registration cluster_book::register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
                                            std::string& error) {
+  return register_worker(w, now, out, error, {}, {});
+}
+
+registration cluster_book::register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
+                                           std::string& error, const std::vector<reported_executor>& executors,
+                                           const std::vector<reported_driver>& drivers) {
   auto it = workers_.find(w.id);
   if (it != workers_.end() && it->second.state == worker_state::alive) {
     // A retried registration: the worker and its accounts stay as they are.
@@ -54,11 +60,14 @@ registration cluster_book::register_worker(const worker_offer_info& w, monotonic
     return registration::refused;
   }
   auto& rec = workers_[w.id];
+  bool was_unknown = rec.state == worker_state::unknown && rec.offer.id == w.id;
   rec = worker_record{};
   rec.offer = w;
   rec.last_heartbeat = now;
-  log::master()->info("worker registered id={} addr={}:{} cores={} memory={}m", w.id, w.host, w.port, w.cores,
-                      w.memory_mb);
+  log::master()->info("worker {} id={} addr={}:{} cores={} memory={}m executors={} drivers={}",
+                      was_unknown ? "re-registered" : "registered", w.id, w.host, w.port, w.cores, w.memory_mb,
+                      executors.size(), drivers.size());
+  claim(rec, executors, drivers, out);
   schedule(out);
   return registration::accepted;
 }
@@ -259,6 +268,212 @@ book_decisions cluster_book::driver_state_changed(const driver_id& id, driver_st
   return out;
 }
 
+// -- master recovery ---------------------------------------------------------------
+
+namespace {
+
+/// The number in an executor id ("7" -> 7), or -1.
+int32_t executor_number(const executor_id& id) {
+  if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoi(id);
+}
+
+} // namespace
+
+book_image cluster_book::image() const {
+  book_image img;
+  for (auto& [id, w] : workers_)
+    img.workers[id] = {w.offer, w.state};
+  for (auto& [id, a] : apps_)
+    img.apps[id] = {id, a.request, a.state, a.start_ms, a.next_executor};
+  for (auto& [id, d] : drivers_)
+    img.drivers[id] = {id, d.request, d.state, d.worker, d.start_ms, d.message};
+  return img;
+}
+
+void cluster_book::restore(const book_image& img, monotonic_ms now) {
+  workers_.clear();
+  apps_.clear();
+  drivers_.clear();
+  finished_apps_.clear();
+  finished_drivers_.clear();
+  unconfirmed_apps_.clear();
+  unconfirmed_drivers_.clear();
+  for (auto& [id, w] : img.workers) {
+    auto& rec = workers_[id];
+    rec.offer = w.offer;
+    rec.offer.id = id;
+    rec.last_heartbeat = now;
+    rec.state = w.state == worker_state::alive || w.state == worker_state::unknown ? worker_state::unknown : w.state;
+  }
+  for (auto& [id, a] : img.apps) {
+    app_record rec;
+    rec.id = id;
+    rec.request = a.request;
+    rec.state = a.state;
+    rec.start_ms = a.start_ms;
+    rec.next_executor = a.next_executor;
+    if (is_finished(a.state))
+      finished_apps_.push_back(id);
+    else
+      unconfirmed_apps_.insert(id);
+    apps_.emplace(id, std::move(rec));
+  }
+  for (auto& [id, d] : img.drivers) {
+    driver_record rec;
+    rec.id = id;
+    rec.request = d.request;
+    rec.state = d.state;
+    rec.worker = d.worker;
+    rec.start_ms = d.start_ms;
+    rec.message = d.message;
+    if (is_finished(d.state))
+      finished_drivers_.push_back(id);
+    else if (d.state == driver_state::running)
+      unconfirmed_drivers_.insert(id);
+    drivers_.emplace(id, std::move(rec));
+  }
+  recovering_ = true;
+  log::master()->info("recovering: {} workers, {} applications, {} drivers recorded", workers_.size(), apps_.size(),
+                      drivers_.size());
+}
+
+bool cluster_book::recovery_answered() const {
+  if (!unconfirmed_apps_.empty())
+    return false;
+  for (auto& [id, w] : workers_)
+    if (w.state == worker_state::unknown)
+      return false;
+  return true;
+}
+
+reregistration cluster_book::reregister_application(const app_id& id, app_request req, int32_t next_executor,
+                                                    int64_t start_unix_ms, book_decisions& out, std::string& error) {
+  if (id.empty()) {
+    error = "an application id is needed";
+    return reregistration::refused;
+  }
+  auto a = apps_.find(id);
+  if (a == apps_.end()) {
+    // A master restarted without recovery: take the application under its old id.
+    if (!register_application(id, std::move(req), start_unix_ms, out)) {
+      error = "cannot register application " + id;
+      return reregistration::refused;
+    }
+    auto& app = apps_.at(id);
+    app.next_executor = std::max(app.next_executor, next_executor);
+    log::master()->info("application re-registered under its id app={} (not recorded here)", id);
+    return reregistration::accepted;
+  }
+  auto& app = a->second;
+  if (is_finished(app.state)) {
+    error = "the master ended application " + id + " (" + std::string(to_string(app.state))
+            + ") while its driver was unreachable";
+    return reregistration::refused;
+  }
+  app.next_executor = std::max(app.next_executor, next_executor);
+  // The driver's address may have changed (it is the same process, but be exact).
+  app.request.driver_host = req.driver_host;
+  app.request.driver_port = req.driver_port;
+  if (unconfirmed_apps_.erase(id) > 0)
+    log::master()->info("application re-registered app={}", id);
+  return reregistration::confirmed;
+}
+
+void cluster_book::claim(worker_record& w, const std::vector<reported_executor>& executors,
+                         const std::vector<reported_driver>& drivers, book_decisions& out) {
+  const auto& wid = w.offer.id;
+  for (auto& e : executors) {
+    auto a = apps_.find(e.app);
+    bool adopt = a != apps_.end() && !is_finished(a->second.state) && a->second.executors.count(e.exec) == 0
+                 && a->second.gone.count(e.exec) == 0 && e.cores >= 0 && e.memory_mb >= 0;
+    if (!adopt) {
+      log::master()->info("worker {} runs executor app={} exec={} that is not expected there: killing it", wid, e.app,
+                          e.exec);
+      out.push_back(kill_executor_order{wid, e.app, e.exec});
+      continue;
+    }
+    auto& app = a->second;
+    app.executors[e.exec] = {wid, e.cores, e.memory_mb, executor_state::running};
+    app.cores_granted += e.cores;
+    app.next_executor = std::max(app.next_executor, executor_number(e.exec) + 1);
+    if (app.state == app_state::waiting)
+      app.state = app_state::running;
+    w.cores_used += e.cores;
+    w.memory_used += e.memory_mb;
+    w.executors.insert({e.app, e.exec});
+    log::master()->info("executor adopted app={} exec={} worker={} cores={}", e.app, e.exec, wid, e.cores);
+  }
+  for (auto& r : drivers) {
+    auto d = drivers_.find(r.id);
+    bool expected = d != drivers_.end() && d->second.state == driver_state::running && d->second.worker == wid;
+    if (is_finished(r.state)) {
+      // It ended while the worker had no master to tell.
+      if (expected) {
+        unconfirmed_drivers_.erase(r.id);
+        finish_driver(d->second, r.state, r.message, out);
+      }
+      continue;
+    }
+    if (!expected || w.drivers.count(r.id) > 0) {
+      if (!expected) {
+        log::master()->info("worker {} runs driver {} that is not expected there: killing it", wid, r.id);
+        out.push_back(kill_driver_order{wid, r.id});
+      }
+      continue;
+    }
+    auto& rec = d->second;
+    w.drivers.insert(r.id);
+    w.cores_used += rec.request.cores;
+    w.memory_used += rec.request.memory_mb;
+    unconfirmed_drivers_.erase(r.id);
+    log::master()->info("driver adopted id={} worker={}", r.id, wid);
+  }
+}
+
+book_decisions cluster_book::complete_recovery() {
+  book_decisions out;
+  if (!recovering_)
+    return out;
+  recovering_ = false;
+  for (auto& [id, w] : workers_)
+    if (w.state == worker_state::unknown) {
+      w.state = worker_state::dead;
+      log::master()->warn("worker dead id={} addr={}:{} reason=did not register again after the master restarted", id,
+                          w.offer.host, w.offer.port);
+    }
+  for (auto& id : std::set<app_id>(unconfirmed_apps_)) {
+    auto a = apps_.find(id);
+    if (a == apps_.end() || is_finished(a->second.state))
+      continue;
+    // As Spark's completeRecovery: an application whose driver did not answer is finished.
+    log::master()->warn("application app={} did not answer after the master restarted: finished", id);
+    finish_app(a->second, app_state::finished, out);
+  }
+  unconfirmed_apps_.clear();
+  for (auto& id : std::set<driver_id>(unconfirmed_drivers_)) {
+    auto d = drivers_.find(id);
+    if (d == drivers_.end() || is_finished(d->second.state))
+      continue;
+    auto& rec = d->second;
+    release_driver(rec);
+    if (relaunches(rec)) {
+      rec.state = driver_state::submitted;
+      rec.worker.clear();
+      continue;
+    }
+    log::master()->warn("driver id={} was not reported by worker {} after the master restarted: failed", id,
+                        rec.worker);
+    finish_driver(rec, driver_state::failed,
+                  "not reported by its worker " + rec.worker + " after the master restarted", out);
+  }
+  unconfirmed_drivers_.clear();
+  log::master()->info("recovery complete");
+  schedule(out);
+  return out;
+}
+
 // -- internals ----------------------------------------------------------------------
 
 void cluster_book::release_executor(app_record& app, const executor_id& exec) {
@@ -272,6 +487,7 @@ void cluster_book::release_executor(app_record& app, const executor_id& exec) {
     w->second.executors.erase({app.id, exec});
   }
   app.cores_granted -= it->second.cores;
+  app.gone.insert(exec);
   app.executors.erase(it);
 }
 
@@ -359,6 +575,8 @@ void cluster_book::schedule_drivers(book_decisions& out) {
 }
 
 void cluster_book::schedule(book_decisions& out) {
+  if (recovering_)
+    return;  // nothing is placed until every recovered worker had its chance to report what it runs
   schedule_drivers(out);
   for (auto& [id, app] : apps_) {
     if (is_finished(app.state))

@@ -46,6 +46,7 @@ struct worker_offer_info {
   uint16_t port = 0;
   int32_t cores = 0;
   int64_t memory_mb = 0;
+  bool operator==(const worker_offer_info&) const = default;
 };
 
 /// What an application asks of the cluster, and what status shows about it.
@@ -58,6 +59,10 @@ struct app_request {
   std::string driver_host;
   uint16_t driver_port = 0;
   driver_id driver;                 ///< cluster mode: the driver's id
+  // Kept so that a restarted master can rebuild the application's description:
+  std::vector<std::string> args;
+  std::map<std::string, std::string> conf;
+  bool operator==(const app_request&) const = default;
 };
 
 /// A driver submitted in cluster mode.
@@ -67,7 +72,64 @@ struct driver_request {
   int64_t memory_mb = 1024;
   bool supervise = false;
   std::string submit_host;
+  // Kept so that a restarted master can still launch it:
+  std::vector<std::string> args;
+  std::vector<std::string> conf_args;
+  bool operator==(const driver_request&) const = default;
 };
+
+// -- master recovery ---------------------------------------------------------------
+
+/// What the book keeps across a master restart: runtime/journal writes it
+/// down and replays it; executors are not in it (their workers report them).
+struct book_image {
+  struct worker {
+    worker_offer_info offer;
+    worker_state state = worker_state::alive;
+    bool operator==(const worker&) const = default;
+  };
+  struct app {
+    app_id id;
+    app_request request;
+    app_state state = app_state::waiting;
+    int64_t start_ms = 0;
+    int32_t next_executor = 0;
+    bool operator==(const app&) const = default;
+  };
+  struct driver {
+    driver_id id;
+    driver_request request;
+    driver_state state = driver_state::submitted;
+    worker_id worker;
+    int64_t start_ms = 0;
+    std::string message;
+    bool operator==(const driver&) const = default;
+  };
+  std::map<worker_id, worker> workers;
+  std::map<app_id, app> apps;
+  std::map<driver_id, driver> drivers;
+  bool empty() const { return workers.empty() && apps.empty() && drivers.empty(); }
+  bool operator==(const book_image&) const = default;
+};
+
+/// An executor a (re-)registering worker still runs.
+struct reported_executor {
+  app_id app;
+  executor_id exec;
+  int32_t cores = 0;
+  int64_t memory_mb = 0;
+};
+
+/// A cluster-mode driver a (re-)registering worker runs, or one that ended
+/// while the worker had no master to tell.
+struct reported_driver {
+  driver_id id;
+  driver_state state = driver_state::running;
+  std::string message;
+};
+
+/// How a driver's re-registration of its application went.
+enum class reregistration { confirmed, accepted, refused };
 
 // -- what the book decides -----------------------------------------------------------
 
@@ -166,6 +228,9 @@ struct app_record {
   /// Workers that failed its executors max_failures_per_worker times: it gets
   /// no executors there while others can take them (a last resort when it has none).
   std::set<worker_id> excluded;
+  /// Executors this book released: a worker that reports one later (it lost
+  /// its master meanwhile) is told to kill it, not given it back.
+  std::set<executor_id> gone;
 };
 
 /// A cluster-mode driver.
@@ -192,6 +257,14 @@ public:
   /// with `error` set. Newly accepted workers get waiting work.
   registration register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
                                std::string& error);
+  /// The same for a worker that already runs executors and drivers (it
+  /// re-registers after losing its master): before anything is placed, what
+  /// it runs is adopted when the book expects it there (a recovered
+  /// application, a driver recorded on it) and killed otherwise (an unknown
+  /// or finished application, an executor the book already wrote off).
+  registration register_worker(const worker_offer_info& w, monotonic_ms now, book_decisions& out,
+                               std::string& error, const std::vector<reported_executor>& executors,
+                               const std::vector<reported_driver>& drivers);
   /// A heartbeat; false if the worker is unknown or not alive (it should register again).
   bool heartbeat(const worker_id& id, monotonic_ms now);
   /// A worker is gone (its actor went down, or it missed heartbeats): its
@@ -230,6 +303,29 @@ public:
   /// A worker reports a driver's state; "killed" is kept over a killed driver's exit.
   book_decisions driver_state_changed(const driver_id& id, driver_state state, const std::string& message);
 
+  // -- master recovery ----------------------------------------------------------------
+  /// What a restarted master needs to rebuild this book (see runtime/journal).
+  book_image image() const;
+  /// Loads what a previous master recorded and starts recovering: alive
+  /// workers become `unknown` until they register again, unfinished
+  /// applications wait for their drivers, running drivers for their workers;
+  /// nothing is placed until complete_recovery.
+  void restore(const book_image& img, monotonic_ms now);
+  bool recovering() const { return recovering_; }
+  /// True when every recovered worker and application has answered.
+  bool recovery_answered() const;
+  /// A driver registers application `id` again (it lost its master, or was
+  /// told master_changed). A recovered application is confirmed; an unknown
+  /// id (a master restarted without recovery) is accepted under that id; one
+  /// the book already ended is refused with `error` (its driver must stop).
+  /// `next_executor`: the driver's hint, so that executor ids are not reused.
+  reregistration reregister_application(const app_id& id, app_request req, int32_t next_executor,
+                                        int64_t start_unix_ms, book_decisions& out, std::string& error);
+  /// Ends recovery as Spark's completeRecovery does: workers that did not
+  /// register again are dead, applications whose driver did not answer are
+  /// finished, drivers no worker reported are failed; then work is placed.
+  book_decisions complete_recovery();
+
   // -- views --------------------------------------------------------------------------
   const std::map<worker_id, worker_record>& workers() const { return workers_; }
   const std::map<app_id, app_record>& apps() const { return apps_; }
@@ -263,6 +359,13 @@ private:
   std::deque<app_id> finished_apps_;           // oldest first
   std::deque<driver_id> finished_drivers_;     // oldest first
   size_t driver_rotation_ = 0;
+  // Master recovery: what restore loaded and has not answered yet.
+  bool recovering_ = false;
+  std::set<app_id> unconfirmed_apps_;
+  std::set<driver_id> unconfirmed_drivers_;
+  /// Adopts or kills what a re-registering worker reports (register_worker).
+  void claim(worker_record& w, const std::vector<reported_executor>& executors,
+             const std::vector<reported_driver>& drivers, book_decisions& out);
 };
 
 } // namespace troupe

@@ -221,6 +221,9 @@ const std::vector<command_def>& commands() {
       {"--cores", "N", cores_help, int_flag(&s::cores, 1, max_cores)},
       {"--memory", "SIZE", "memory a worker offers (default: RAM - 1 GiB)", memory_flag()},
       {"--work-dir", "D", "a worker's logs and spills (default: work)", string_flag(&s::work_dir)},
+      {"--recovery-dir", "D", "master: journal workers, apps and drivers in D\n"
+                              "and recover them on restart (master.recovery-dir)",
+       conf_flag("master.recovery-dir")},
       {"--app-id", "ID", "executor: its application (set by a worker)", string_flag(&s::app_id)},
       {"--executor-id", "ID", "executor: its id (set by a worker)", string_flag(&s::executor_id)},
       {"--driver-url", "URL", "executor: troupe://host:port of its driver", string_flag(&s::driver_url)},

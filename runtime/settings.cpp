@@ -100,7 +100,7 @@ std::string render_double(double d) {
 // -- conf keys --------------------------------------------------------------------
 
 /// How a conf key's value is parsed, checked and rendered.
-enum class conf_type { integer, bytes, memory, boolean, isolation, fraction, factor, level };
+enum class conf_type { integer, bytes, memory, boolean, isolation, fraction, factor, level, path };
 
 constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
 
@@ -177,6 +177,14 @@ const std::vector<conf_def>& conf_table() {
      "finished drivers the master keeps for status (oldest dropped first)"},
     {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1, int32_max,
      "failed executors of an application on one worker before that worker is excluded for it"},
+    {"master.recovery-dir", &s::recovery_dir, t::path, 0, 0,
+     "directory where the master journals workers, applications and drivers to recover them after a restart"},
+    {"master.recovery-timeout", &s::recovery_timeout_ms, t::integer, 1, int32_max,
+     "ms a restarted master waits for its recorded workers and drivers before it writes off the silent ones"},
+    {"driver.master-reconnect-timeout", &s::driver_master_reconnect_ms, t::integer, 1, int32_max,
+     "ms a driver that lost its master keeps running and reconnecting before it gives up"},
+    {"worker.master-reconnect-timeout", &s::worker_master_reconnect_ms, t::integer, 1, int32_max,
+     "ms a worker that lost its master keeps its executors and reconnects before it stops"},
     // -- timeouts of the roles (ms) --
     {"node.stop-grace", &s::stop_grace_ms, t::integer, 1, int32_max,
      "ms a node or waiting submit may take to stop after SIGINT/SIGTERM before it exits at once"},
@@ -269,6 +277,13 @@ std::string set_field(settings& s, const conf_def& d, const std::string& v) {
       if (!i)
         return "process or thread";
       s.*std::get<isolation settings::*>(d.field) = *i;
+      return {};
+    }
+    case conf_type::path: {
+      // "" = none; control characters are a typo or an attack, never a path.
+      if (std::any_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+        return "a path without control characters (\"\" for none)";
+      s.*std::get<std::string settings::*>(d.field) = v;
       return {};
     }
     case conf_type::level: {

@@ -92,6 +92,9 @@ constexpr int32_t driver_register_timeout = 30000; ///< driver.register-timeout
 constexpr int32_t driver_executor_wait = 15000;    ///< driver.executor-wait-warning
 constexpr int32_t executor_connect_timeout = 30000;///< executor.connect-timeout
 constexpr int32_t fetch_timeout = 120000;          ///< shuffle.fetch-timeout
+constexpr int32_t recovery_timeout = 5000;         ///< master.recovery-timeout
+constexpr int32_t driver_master_reconnect = 60000; ///< driver.master-reconnect-timeout
+constexpr int32_t worker_master_reconnect = 120000;///< worker.master-reconnect-timeout
 } // namespace default_ms
 
 /// All tunables. Defaults are the values a user gets without any flag.
@@ -169,6 +172,10 @@ struct settings {
   int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
   int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
   int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
+  std::string recovery_dir;             ///< master.recovery-dir / --recovery-dir: journal of workers, apps, drivers; "" = none
+  int32_t recovery_timeout_ms = default_ms::recovery_timeout;  ///< master.recovery-timeout: wait for recorded peers
+  int32_t driver_master_reconnect_ms = default_ms::driver_master_reconnect; ///< driver.master-reconnect-timeout
+  int32_t worker_master_reconnect_ms = default_ms::worker_master_reconnect; ///< worker.master-reconnect-timeout
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off

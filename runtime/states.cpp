@@ -6,7 +6,7 @@ namespace troupe {
 
 namespace {
 
-constexpr std::array<std::string_view, 3> worker_names{"alive", "dead", "decommissioned"};
+constexpr std::array<std::string_view, 4> worker_names{"alive", "dead", "decommissioned", "unknown"};
 constexpr std::array<std::string_view, 5> app_names{"waiting", "running", "finished", "failed",
                                                     "killed"};
 constexpr std::array<std::string_view, 6> driver_names{"submitted", "running",    "finished",

@@ -8,7 +8,8 @@
 namespace troupe {
 
 /// A worker as the master sees it.
-enum class worker_state : uint8_t { alive, dead, decommissioned };
+/// `unknown`: recorded by a previous master, not registered again yet (recovery).
+enum class worker_state : uint8_t { alive, dead, decommissioned, unknown };
 
 /// An application registered with the master.
 enum class app_state : uint8_t { waiting, running, finished, failed, killed };

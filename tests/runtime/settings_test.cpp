@@ -134,6 +134,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"executor.heartbeat-timeout", "4000"}, {"stage.max-attempts", "6"},
     {"task.speculation", "true"},      {"task.speculation.multiplier", "2.5"},
     {"task.speculation.quantile", "0.5"}, {"task.speculation.interval", "50"},
+    {"master.recovery-dir", "/var/lib/troupe"}, {"master.recovery-timeout", "2500"},
+    {"driver.master-reconnect-timeout", "7000"}, {"worker.master-reconnect-timeout", "8000"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -179,6 +181,10 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   for (auto bad : {"0.99", "-1", "nan", "inf", "1.5x", ""})
     BOOST_TEST(!apply_conf(s, "task.speculation.multiplier", bad).empty(), bad);
   BOOST_TEST(!apply_conf(s, "stage.max-attempts", "0").empty());
+  BOOST_TEST(s.recovery_dir == "/var/lib/troupe");
+  BOOST_TEST(s.recovery_timeout_ms == 2500);
+  BOOST_TEST(s.driver_master_reconnect_ms == 7000);
+  BOOST_TEST(s.worker_master_reconnect_ms == 8000);
   BOOST_TEST(s.conf.size() == pairs.size());
   for (const auto& [k, v] : pairs)
     BOOST_TEST(s.conf.at(k) == v);
