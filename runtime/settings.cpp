@@ -165,6 +165,10 @@ const std::vector<conf_def>& conf_table() {
      "finished drivers the master keeps for status (oldest dropped first)"},
     {"master.executor-failures-per-worker", &s::executor_failures_per_worker, t::integer, 1, int32_max,
      "failed executors of an application on one worker before that worker is excluded for it"},
+    {"master.executor-min-uptime", &s::executor_min_uptime_ms, t::integer, 0, int32_max,
+     "ms an executor must have run for its failure not to count toward its application's and worker's limits"},
+    {"driver.max-relaunches", &s::driver_max_relaunches, t::integer, 0, int32_max,
+     "times the master relaunches a supervised cluster-mode driver that failed or lost its worker"},
     // -- timeouts of the roles (ms) --
     {"node.stop-grace", &s::stop_grace_ms, t::integer, 1, int32_max,
      "ms a node or waiting submit may take to stop after SIGINT/SIGTERM before it exits at once"},

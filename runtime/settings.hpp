@@ -163,6 +163,8 @@ struct settings {
   int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
   int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
   int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
+  int32_t executor_min_uptime_ms = 5000;    ///< master.executor-min-uptime: failures after running this long do not count
+  int32_t driver_max_relaunches = 3;        ///< driver.max-relaunches: of a supervised cluster-mode driver
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off
