@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <regex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -55,9 +56,18 @@ int cores_used(const status_report& st, const std::string& worker) {
   return -1;
 }
 
+/// The master's conf: fast failure detection, and executor failures count
+/// only within half a second of their start (5 s by default), to test the
+/// executor-failure rule in a few seconds.
+std::vector<std::string> master_conf() {
+  auto conf = fast;
+  conf.push_back("master.executor-min-uptime=500");
+  return conf;
+}
+
 /// A master and two workers (2 cores, 2g each) whose ids are known by index.
 struct two_workers {
-  cluster c{fast, "troupe-itest-supervise"};
+  cluster c{master_conf(), "troupe-itest-supervise"};
   std::vector<std::string> ids;
   two_workers() {
     // One at a time, to know which id is whose process.
@@ -244,6 +254,62 @@ BOOST_AUTO_TEST_CASE(a_client_mode_submitter_killed_with_sigkill_fails_its_appli
   bool executors_gone = wait_until([&] { return suite_processes_matching("--app-id " + app + " ").empty(); }, 10s);
   BOOST_TEST(executors_gone, "executors of " << app << " still run " << seconds_since(start) << " s after:\n"
                                              << describe(suite_processes_matching("--app-id " + app + " ")));
+}
+
+BOOST_AUTO_TEST_CASE(executors_killed_again_and_again_neither_fail_their_application_nor_exclude_their_worker) {
+  // More kills than the master's limit of 10 executor failures.
+  constexpr int kills = 12;
+  background_process sub({troupe_binary(), "submit", "--master", c.url(), "--conf", "network.timeout=1000", "--conf",
+                          "heartbeat.interval=200", "pi", "300000000000"},
+                         c.path("kills"), "submit-kills");
+  std::string app;
+  status_report st;
+  BOOST_TEST_REQUIRE(wait_until(
+                       [&] {
+                         st = cluster_status(c.url());
+                         if (st.apps.size() != 1)
+                           return false;
+                         app = st.apps[0].id;
+                         return st.apps[0].state == "RUNNING";
+                       },
+                       15s, 100ms),
+                     st.text << sub.describe());
+  // The executor process of the application on worker 0, once it runs there.
+  auto executor_on_0 = [&] {
+    for (auto& p : descendants(c.worker(0).pid()))
+      if (contains(p.cmdline, "--app-id " + app + " "))
+        return p.pid;
+    return pid_t{0};
+  };
+  pid_t last = 0;
+  for (int k = 0; k < kills; ++k) {
+    pid_t pid = 0;
+    bool up = wait_until(
+      [&] {
+        pid = executor_on_0();
+        return pid != 0 && pid != last;
+      },
+      10s, 50ms);
+    BOOST_TEST_REQUIRE(up, "no new executor of " << app << " on worker 0 before kill " << k << ":\n"
+                                                 << cluster_status(c.url()).text << c.master().err());
+    // Past master.executor-min-uptime (0.5 s): a loss in the middle of the job.
+    std::this_thread::sleep_for(700ms);
+    ::kill(pid, SIGKILL);
+    last = pid;
+  }
+  BOOST_TEST(wait_until([&] { return executor_on_0() != 0 && executor_on_0() != last; }, 10s),
+             "worker 0 got no executor after the last kill:\n" << cluster_status(c.url()).text);
+  st = cluster_status(c.url());
+  BOOST_TEST_REQUIRE(st.apps.size() == 1u, st.text);
+  BOOST_TEST(st.apps[0].state == "RUNNING", st.text << c.master().err());
+  BOOST_TEST(!sub.poll().has_value(), sub.describe());
+  auto err = c.master().err();
+  BOOST_TEST(!contains(err, "worker excluded"), err);
+  BOOST_TEST(!contains(err, "executors failed"), err);
+  sub.signal(SIGKILL);
+  BOOST_TEST(sub.wait_exit(5s).has_value(), sub.describe());
+  BOOST_TEST(wait_until([&] { return suite_processes_matching("--app-id " + app + " ").empty(); }, 10s),
+             describe(suite_processes_matching("--app-id " + app + " ")));
 }
 
 BOOST_AUTO_TEST_CASE(an_application_no_worker_can_host_waits_and_its_submitter_says_why) {
