@@ -431,14 +431,46 @@ static std::vector<worker_offer> offers_of(const std::vector<worker_record*>& ws
   return offers;
 }
 
+static std::string cores_text(int32_t n) { return std::to_string(n) + (n == 1 ? " core" : " cores"); }
+
+/// What the free offers lack for `cores` and `memory_mb`: "; the largest free
+/// offer is ..." naming the offer closest to fitting (one that meets more of
+/// the two needs, then more free memory, then more free cores), "; no worker
+/// is alive", or "" when one fits.
+static std::string closest_offer(const std::vector<worker_offer>& offers, int32_t cores, int64_t memory_mb) {
+  if (offers.empty())
+    return "; no worker is alive";
+  auto score = [&](const worker_offer& o) {
+    int fits = (o.cores_free >= cores ? 1 : 0) + (o.memory_free_mb >= memory_mb ? 1 : 0);
+    return std::tuple{fits, o.memory_free_mb, o.cores_free};
+  };
+  const worker_offer* best = &offers[0];
+  for (auto& o : offers)
+    if (score(o) > score(*best))
+      best = &o;
+  if (std::get<0>(score(*best)) == 2)
+    return {};
+  return "; the largest free offer is " + cores_text(best->cores_free) + " and " + std::to_string(best->memory_free_mb)
+         + " MiB on " + best->id;
+}
+
 void cluster_book::schedule_drivers(book_decisions& out) {
   for (auto& [id, d] : drivers_) {
     if (d.state != driver_state::submitted && d.state != driver_state::relaunching)
       continue;
     auto ws = alive_workers();
-    auto pick = place_driver(offers_of(ws), d.request.cores, d.request.memory_mb, driver_rotation_++);
-    if (!pick)
+    auto offers = offers_of(ws);
+    auto pick = place_driver(offers, d.request.cores, d.request.memory_mb, driver_rotation_++);
+    if (!pick) {
+      // A relaunching driver keeps saying why it is relaunched.
+      if (d.state == driver_state::submitted)
+        d.message = "waiting: the driver asks for " + cores_text(d.request.cores) + " and "
+                    + std::to_string(d.request.memory_mb) + " MiB"
+                    + closest_offer(offers, d.request.cores, d.request.memory_mb);
       continue;
+    }
+    if (d.state == driver_state::submitted)
+      d.message.clear();
     auto& w = *ws[*pick];
     w.cores_used += d.request.cores;
     w.memory_used += d.request.memory_mb;
@@ -495,12 +527,6 @@ void cluster_book::schedule(book_decisions& out) {
       app.waiting_reason = app.executors.empty() ? waiting_reason(app) : std::string{};
 }
 
-namespace {
-
-std::string cores_text(int32_t n) { return std::to_string(n) + (n == 1 ? " core" : " cores"); }
-
-} // namespace
-
 std::string cluster_book::waiting_reason(const app_record& app) {
   const auto& r = app.request;
   const int32_t min_cores = r.executor_cores > 0 ? r.executor_cores : 1;
@@ -508,24 +534,9 @@ std::string cluster_book::waiting_reason(const app_record& app) {
               + " and " + std::to_string(r.executor_memory_mb) + " MiB";
   if (r.cores_max > 0 && r.cores_max - app.cores_granted < min_cores)
     return asks + " but at most " + cores_text(r.cores_max) + " in all (total-executor-cores)";
-  auto ws = alive_workers();
-  if (ws.empty())
-    return asks + "; no worker is alive";
-  // The offer closest to fitting: one that meets more of the two needs, then
-  // more free memory, then more free cores.
-  auto offers = offers_of(ws);
-  auto score = [&](const worker_offer& o) {
-    int fits = (o.cores_free >= min_cores ? 1 : 0) + (o.memory_free_mb >= r.executor_memory_mb ? 1 : 0);
-    return std::tuple{fits, o.memory_free_mb, o.cores_free};
-  };
-  const worker_offer* best = &offers[0];
-  for (auto& o : offers)
-    if (score(o) > score(*best))
-      best = &o;
-  if (std::get<0>(score(*best)) == 2)
-    return {};  // it fits: the application only waits for the next placement
-  return asks + "; the largest free offer is " + cores_text(best->cores_free) + " and "
-         + std::to_string(best->memory_free_mb) + " MiB on " + best->id;
+  auto lacks = closest_offer(offers_of(alive_workers()), min_cores, r.executor_memory_mb);
+  // Empty: it fits, and only waits for the next placement.
+  return lacks.empty() ? lacks : asks + lacks;
 }
 
 } // namespace troupe

@@ -297,9 +297,12 @@ BOOST_AUTO_TEST_CASE(drivers_are_placed_before_executors_and_free_their_resource
   auto out = fx.add_driver("driver-0", driver_asking(1, 512));
   BOOST_TEST(out.empty());
   BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::submitted));
+  BOOST_TEST(fx.book.driver("driver-0")->message
+             == "waiting: the driver asks for 1 core and 512 MiB; the largest free offer is 0 cores and 1024 MiB on w1");
   // The executor exits: its cores go to the waiting driver first, the rest to the app.
   out = fx.book.executor_state_changed("app-0", "0", executor_state::exited, "bye", fx.now);
   BOOST_REQUIRE(out.size() >= 2u);
+  BOOST_TEST(fx.book.driver("driver-0")->message.empty());
   BOOST_TEST(std::holds_alternative<executor_removed_note>(out[0]));
   BOOST_REQUIRE(std::holds_alternative<launch_driver_order>(out[1]));
   BOOST_TEST(std::get<launch_driver_order>(out[1]).worker == "w1");
