@@ -78,7 +78,7 @@ driver_status follow_driver(caf::actor_system& sys, const caf::actor& master, co
     self->request(master, request_timeout, request_driver_status{driver})
       .receive([&](driver_status& r) { st = std::move(r); }, [&](caf::error& e) { err = sys.render(e); });
     if (!err.empty())
-      return driver_status{false, driver, {}, driver_state::failed, {}, {}, 0, 0, false, err};
+      return driver_status{false, driver, {}, driver_state::failed, {}, {}, 0, 0, false, err, 0};
     if (!st.found || is_finished(st.state))
       return st;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::max(poll_ms, 20)));
@@ -148,22 +148,29 @@ void print_cluster(const cluster_status& st) {
     for (auto& e : a.executors)
       std::cout << "    executor " << e.id << ": " << upper(to_string(e.state)) << " on " << e.worker << " ("
                 << e.host << "), " << e.cores << " cores\n";
+    if (!a.waiting_reason.empty())
+      std::cout << "    waiting: " << a.waiting_reason << "\n";
   }
   std::cout << "\nDRIVERS (" << st.drivers.size() << ")\n";
   for (auto& d : st.drivers)
     std::cout << "  " << d.driver << "  " << d.app << "  " << upper(to_string(d.state)) << "  on "
               << (d.worker.empty() ? "-" : d.worker + " (" + d.worker_host + ":" + std::to_string(d.worker_port) + ")")
               << "  started " << format_time(d.start_ms) << (d.supervise ? "  supervised" : "")
+              << (d.relaunches > 0 ? "  relaunches " + std::to_string(d.relaunches) : "")
               << (d.message.empty() ? "" : "  (" + d.message + ")") << "\n";
   std::cout << std::flush;
 }
 
 void print_driver(const driver_status& d) {
+  auto unplaced = d.state == driver_state::relaunching ? "- (relaunching)" : "- (not placed yet)";
   std::cout << d.driver << ": " << upper(to_string(d.state)) << "\n  app:     " << d.app << "\n  worker:  "
-            << (d.worker.empty() ? "- (not placed yet)" : d.worker + " (" + d.worker_host + ":" + std::to_string(d.worker_port) + ")")
+            << (d.worker.empty() ? unplaced : d.worker + " (" + d.worker_host + ":" + std::to_string(d.worker_port) + ")")
             << "\n  started: " << format_time(d.start_ms) << "\n";
   if (d.supervise)
     std::cout << "  supervised\n";
+  // The worker line above is where the current attempt runs.
+  if (d.supervise || d.relaunches > 0)
+    std::cout << "  relaunches: " << d.relaunches << "\n";
   if (!d.message.empty())
     std::cout << "  message: " << d.message << "\n";
   std::cout << std::flush;

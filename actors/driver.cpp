@@ -592,6 +592,10 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         dispatch(self);
       },
       [=](done_atom, int code, const std::string& error) { finish(self, code, error); },
+      // No alive worker can host its executors: say so where the submitter sees it.
+      [=](const application_waiting& w) {
+        log::driver()->warn("application {} is waiting for executors: {}", w.app, w.message);
+      },
     };
   });
 }

@@ -63,6 +63,8 @@ book_options book_options_from(const master_options& o) {
   b.spread_out = o.spread_out;
   b.max_executor_failures = o.max_executor_failures;
   b.max_failures_per_worker = o.executor_failures_per_worker;
+  b.executor_min_uptime_ms = o.executor_min_uptime_ms;
+  b.max_driver_relaunches = o.max_driver_relaunches;
   b.retained_applications = static_cast<size_t>(std::max(o.retained_applications, 0));
   b.retained_drivers = static_cast<size_t>(std::max(o.retained_drivers, 0));
   return b;
@@ -108,6 +110,8 @@ void carry_out(self_ptr self, const book_decisions& decisions) {
           send(driver_handle(st, x.app), executor_removed{x.exec, x.state, x.message});
         } else if constexpr (std::is_same_v<T, app_state_note>) {
           send(driver_handle(st, x.app), application_state_changed{x.app, x.state, x.message});
+        } else if constexpr (std::is_same_v<T, app_waiting_note>) {
+          send(driver_handle(st, x.app), application_waiting{x.app, x.message});
         } else if constexpr (std::is_same_v<T, app_forgotten>) {
           auto a = st.apps.find(x.app);
           if (a != st.apps.end()) {
@@ -139,6 +143,7 @@ driver_status status_of(const cluster_book& book, const driver_record& d) {
   out.start_ms = d.start_ms;
   out.supervise = d.request.supervise;
   out.message = d.message;
+  out.relaunches = d.relaunches;
   return out;
 }
 
@@ -154,7 +159,7 @@ cluster_status snapshot(self_ptr self) {
   for (auto& [id, app] : book.apps()) {
     const auto& r = app.request;
     app_summary a{id, r.name, app.state, app.cores_granted, r.driver_host, r.driver_port,
-                  r.driver, r.submit_host, app.start_ms, {}};
+                  r.driver, r.submit_host, app.start_ms, {}, app.waiting_reason};
     for (auto& [eid, e] : app.executors) {
       auto* w = book.worker(e.worker);
       a.executors.push_back({eid, e.worker, w == nullptr ? "" : w->offer.host, e.cores, e.state});
@@ -327,6 +332,8 @@ master_options master_options_from(const settings& s, std::string url) {
   o.retained_drivers = s.retained_drivers;
   o.executor_failures_per_worker = s.executor_failures_per_worker;
   o.recovery_timeout_ms = s.recovery_timeout_ms;
+  o.executor_min_uptime_ms = s.executor_min_uptime_ms;
+  o.max_driver_relaunches = s.driver_max_relaunches;
   return o;
 }
 
@@ -402,7 +409,8 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
           }
       },
       [=](const executor_state_changed& ev) {
-        carry_out(self, self->state.book.executor_state_changed(ev.app, ev.exec, ev.state, ev.message));
+        carry_out(self, self->state.book.executor_state_changed(ev.app, ev.exec, ev.state, ev.message,
+                                                                self->state.now()));
       },
       [=](const master_started& m) {
         self->state.opts.url = m.url;
@@ -466,7 +474,7 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         return status;
       },
       [=](const driver_state_changed& c) {
-        carry_out(self, self->state.book.driver_state_changed(c.driver, c.state, c.message));
+        carry_out(self, self->state.book.driver_state_changed(c.driver, c.state, c.message, c.worker));
       },
       [=](const request_driver_logs& r) -> caf::result<driver_logs> {
         auto& st = self->state;
@@ -502,6 +510,7 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       [=](tick_atom) {
         auto& st = self->state;
         carry_out(self, st.book.check_heartbeats(st.now()));
+        carry_out(self, st.book.waiting_notes(st.now()));
         self->delayed_send(self, interval, tick_v);
       },
     };

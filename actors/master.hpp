@@ -25,6 +25,8 @@ struct master_options {
   int32_t retained_drivers = 200;       ///< master.retained-drivers
   int32_t max_executor_failures = 10;   ///< failed executors before an application fails
   int32_t executor_failures_per_worker = 2;  ///< master.executor-failures-per-worker
+  int32_t executor_min_uptime_ms = 5000;     ///< master.executor-min-uptime
+  int32_t max_driver_relaunches = 3;         ///< driver.max-relaunches
   int32_t logs_timeout_ms = 10000;      ///< how long a worker may take to answer for a driver's logs
   int32_t min_check_interval_ms = 50;   ///< heartbeats are checked every worker_timeout/4, at least this often
   /// master.recovery-dir, opened: the book is recorded there, and a master

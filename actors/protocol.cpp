@@ -22,6 +22,7 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<executor_added>("executor_added")
     .add_message_type<executor_removed>("executor_removed")
     .add_message_type<application_state_changed>("application_state_changed")
+    .add_message_type<application_waiting>("application_waiting")
     .add_message_type<register_executor>("register_executor")
     .add_message_type<task_finished>("task_finished")
     .add_message_type<task_failed>("task_failed")

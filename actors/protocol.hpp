@@ -157,15 +157,18 @@ typename Inspector::result_type inspect(Inspector& f, executor_state_changed& x)
   return f(caf::meta::type_name("executor_state_changed"), x.app, x.exec, x.state, x.message, x.exit_status);
 }
 
-/// A cluster-mode driver the worker runs changed state.
+/// A cluster-mode driver the worker runs changed state. `worker` is the
+/// reporting worker: the master ignores reports about an earlier attempt of a
+/// relaunched driver (the same id now runs elsewhere).
 struct driver_state_changed {
   driver_id driver;
   driver_state state = driver_state::submitted;
   std::string message;
+  worker_id worker;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, driver_state_changed& x) {
-  return f(caf::meta::type_name("driver_state_changed"), x.driver, x.state, x.message);
+  return f(caf::meta::type_name("driver_state_changed"), x.driver, x.state, x.message, x.worker);
 }
 
 /// The worker is shutting down cleanly (its executors and drivers are stopped).
@@ -307,11 +310,12 @@ struct driver_status {
   int64_t start_ms = 0;          ///< unix time of submission
   bool supervise = false;
   std::string message;
+  int32_t relaunches = 0;        ///< supervised: times it was relaunched (worker: where it runs now)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, driver_status& x) {
   return f(caf::meta::type_name("driver_status"), x.found, x.driver, x.app, x.state, x.worker, x.worker_host,
-           x.worker_port, x.start_ms, x.supervise, x.message);
+           x.worker_port, x.start_ms, x.supervise, x.message, x.relaunches);
 }
 
 /// Ask for the whole cluster's state; answered with cluster_status.
@@ -365,11 +369,12 @@ struct app_summary {
   std::string submit_host;
   int64_t start_ms = 0;
   std::vector<executor_summary> executors;
+  std::string waiting_reason;     ///< without executors: why no alive worker can host one
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_summary& x) {
   return f(caf::meta::type_name("app_summary"), x.id, x.name, x.state, x.cores, x.driver_host, x.driver_port,
-           x.driver, x.submit_host, x.start_ms, x.executors);
+           x.driver, x.submit_host, x.start_ms, x.executors, x.waiting_reason);
 }
 
 /// Everything the master knows.
@@ -466,6 +471,17 @@ struct application_state_changed {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, application_state_changed& x) {
   return f(caf::meta::type_name("application_state_changed"), x.app, x.state, x.message);
+}
+
+/// No alive worker can host the application's executors: what it asks and
+/// the largest free offer (sent soon after registration, then every 15 s).
+struct application_waiting {
+  app_id app;
+  std::string message;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, application_waiting& x) {
+  return f(caf::meta::type_name("application_waiting"), x.app, x.message);
 }
 
 // -- executor -> driver -------------------------------------------------------

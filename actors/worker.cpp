@@ -145,7 +145,7 @@ void report_executor(self_ptr self, const child& c, executor_state state, const 
 
 void report_driver(self_ptr self, const child& c, driver_state state, const std::string& message) {
   if (self->state.master)
-    self->send(self->state.master, driver_state_changed{c.driver, state, message});
+    self->send(self->state.master, driver_state_changed{c.driver, state, message, self->state.opts.id});
   else if (is_finished(state))
     self->state.unreported.push_back({c.driver, state, message});  // told when registering again
 }

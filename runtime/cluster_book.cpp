@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 namespace troupe {
 
 cluster_book::cluster_book(book_options opts) : opts_(std::move(opts)) {
@@ -33,10 +35,10 @@ bool cluster_book::is_alive(const worker_id& id) const {
   return w != nullptr && w->state == worker_state::alive;
 }
 
-bool cluster_book::relaunches(const driver_record&) const {
-  // Supervised relaunch (Spark's relaunchDriver) is a later issue: when it
-  // comes, a supervised driver goes to `relaunching`, then `submitted` again.
-  return false;
+bool cluster_book::relaunches(const driver_record& d) const {
+  // Spark relaunches a supervised driver without limit; a bound keeps a
+  // driver that always fails from cycling through the cluster forever.
+  return d.request.supervise && d.relaunches < opts_.max_driver_relaunches;
 }
 
 // -- workers ------------------------------------------------------------------------
@@ -103,9 +105,23 @@ book_decisions cluster_book::worker_lost(const worker_id& id, const std::string&
     if (d == drivers_.end())
       continue;
     release_driver(d->second);
-    if (relaunches(d->second))
-      continue;  // the hook's later home: mark relaunching and place it again
-    finish_driver(d->second, driver_state::failed, "its worker " + id + " was lost: " + why, out);
+    bool relaunch = relaunches(d->second);
+    driver_failed(d->second, "worker " + id + " lost: " + why, out);
+    if (!relaunch)
+      continue;
+    // Its process may outlive the worker (a frozen worker's children run on):
+    // the application of that attempt ends, so that only the new one runs.
+    std::vector<app_id> earlier;
+    for (auto& [aid, app] : apps_)
+      if (app.request.driver == did && !is_finished(app.state))
+        earlier.push_back(aid);
+    for (auto& aid : earlier) {
+      auto a = apps_.find(aid);
+      if (a == apps_.end())
+        continue;
+      out.push_back(app_state_note{aid, app_state::killed, "its driver " + did + " is relaunched: worker " + id + " lost"});
+      finish_app(a->second, app_state::killed, out);
+    }
   }
   w.cores_used = 0;
   w.memory_used = 0;
@@ -181,7 +197,7 @@ book_decisions cluster_book::kill_application(const app_id& id, const std::strin
 }
 
 book_decisions cluster_book::executor_state_changed(const app_id& aid, const executor_id& exec, executor_state state,
-                                                    const std::string& message) {
+                                                    const std::string& message, monotonic_ms now) {
   book_decisions out;
   auto a = apps_.find(aid);
   if (a == apps_.end())
@@ -191,26 +207,66 @@ book_decisions cluster_book::executor_state_changed(const app_id& aid, const exe
   if (e == app.executors.end())
     return out;
   e->second.state = state;
+  if (state == executor_state::running && e->second.running_since < 0)
+    e->second.running_since = now;
   log::master()->info("executor state app={} exec={} state={} {}", aid, exec, to_string(state), message);
   if (!is_finished(state))
     return out;
   auto on = e->second.worker;
+  // A failure soon after launch says something about the worker or the
+  // application; one after a long run (a kill, a crash mid-job) does not, and
+  // counting it would exclude healthy workers and fail healthy applications
+  // under repeated executor losses.
+  auto since = e->second.running_since;
+  bool counts = state == executor_state::failed && (since < 0 || now - since < opts_.executor_min_uptime_ms);
+  if (state == executor_state::failed && !counts)
+    log::master()->info("executor app={} exec={} failed after running {} ms: not counted against it", aid, exec,
+                        now - since);
   release_executor(app, exec);
-  if (state == executor_state::failed && ++app.failures_on[on] >= opts_.max_failures_per_worker
-      && app.excluded.insert(on).second)
+  if (counts && ++app.failures_on[on] >= opts_.max_failures_per_worker && app.excluded.insert(on).second)
     log::master()->warn("worker excluded for app={} worker={}: {} executors failed there; last: {}", aid, on,
                         app.failures_on[on], message);
   if (is_finished(app.state))
     return out;
   out.push_back(executor_removed_note{aid, exec, state, message});
-  if (state == executor_state::failed && ++app.executor_failures >= opts_.max_executor_failures) {
+  // Spark's rule: at the limit, the application fails only when none of its
+  // executors runs; while one does, it is making progress.
+  bool any_running = false;
+  for (auto& [id, x] : app.executors)
+    any_running = any_running || x.state == executor_state::running;
+  if (counts && ++app.executor_failures >= opts_.max_executor_failures && !any_running) {
     out.push_back(app_state_note{aid, app_state::failed,
-                                 "executors failed " + std::to_string(opts_.max_executor_failures)
+                                 "executors failed " + std::to_string(app.executor_failures)
                                    + " times; last: " + message});
     finish_app(app, app_state::failed, out);
     return out;
   }
   schedule(out);
+  return out;
+}
+
+book_decisions cluster_book::waiting_notes(monotonic_ms now) {
+  book_decisions out;
+  for (auto& [id, app] : apps_) {
+    if (is_finished(app.state))
+      continue;
+    // Free offers change with every event: the reason is recomputed here too.
+    app.waiting_reason = app.executors.empty() ? waiting_reason(app) : std::string{};
+    if (app.waiting_reason.empty()) {
+      app.waiting_since = -1;
+      app.last_waiting_note = -1;
+      continue;
+    }
+    if (app.waiting_since < 0)
+      app.waiting_since = now;
+    bool due = app.last_waiting_note < 0 ? now - app.waiting_since >= opts_.waiting_first_note_ms
+                                         : now - app.last_waiting_note >= opts_.waiting_note_every_ms;
+    if (!due)
+      continue;
+    app.last_waiting_note = now;
+    log::master()->warn("application waiting app={}: {}", id, app.waiting_reason);
+    out.push_back(app_waiting_note{id, app.waiting_reason});
+  }
   return out;
 }
 
@@ -248,22 +304,37 @@ const driver_record* cluster_book::kill_driver(const driver_id& id, book_decisio
 }
 
 book_decisions cluster_book::driver_state_changed(const driver_id& id, driver_state state,
-                                                  const std::string& message) {
+                                                  const std::string& message, const worker_id& from) {
   book_decisions out;
   auto it = drivers_.find(id);
   if (it == drivers_.end())
     return out;
   auto& d = it->second;
+  // A driver waiting for a place runs nowhere, and a relaunched one runs on
+  // its new worker only: anything else is about an earlier attempt.
+  if (d.state == driver_state::submitted || d.state == driver_state::relaunching || (!from.empty() && from != d.worker)) {
+    log::master()->info("stale driver state ignored id={} state={} from={} (it runs on {}) {}", id, to_string(state),
+                        from, d.worker.empty() ? "no worker" : d.worker, message);
+    return out;
+  }
   log::master()->info("driver state id={} state={} {}", id, to_string(state), message);
   if (is_finished(d.state))
     return out;  // e.g. keep "killed" over the exit status of the killed process
   if (!is_finished(state)) {
     d.state = state;
-    d.message = message;
+    if (!message.empty())
+      d.message = message;  // a relaunched driver keeps saying why it was relaunched
     return out;
   }
+  // Not killed on request (that driver is finished already): its worker is
+  // stopping. A supervised one is relaunched when the worker is gone.
+  if (state == driver_state::killed && relaunches(d))
+    return out;
   release_driver(d);
-  finish_driver(d, state, message, out);
+  if (state == driver_state::failed)
+    driver_failed(d, message, out);
+  else
+    finish_driver(d, state, message, out);
   schedule(out);
   return out;
 }
@@ -503,6 +574,7 @@ void cluster_book::finish_app(app_record& app, app_state final_state, book_decis
   if (is_finished(app.state))
     return;
   app.state = final_state;
+  app.waiting_reason.clear();
   log::master()->info("application finished app={} state={}", app.id, to_string(final_state));
   auto execs = app.executors;
   for (auto& [exec, info] : execs) {
@@ -521,6 +593,26 @@ void cluster_book::finish_driver(driver_record& d, driver_state final_state, con
   d.message = message;
   finished_drivers_.push_back(d.id);
   retain(out);
+}
+
+void cluster_book::driver_failed(driver_record& d, const std::string& why, book_decisions& out) {
+  if (!relaunches(d)) {
+    auto message = d.request.supervise ? "failed after " + std::to_string(d.relaunches)
+                                           + " relaunches (driver.max-relaunches=" + std::to_string(opts_.max_driver_relaunches)
+                                           + "); last: " + why
+                                       : why;
+    log::master()->warn("driver failed id={}: {}", d.id, message);
+    finish_driver(d, driver_state::failed, message, out);
+    return;
+  }
+  ++d.relaunches;
+  d.state = driver_state::relaunching;
+  d.worker.clear();
+  d.message = "relaunch " + std::to_string(d.relaunches) + " of " + std::to_string(opts_.max_driver_relaunches)
+              + " after: " + why;
+  log::master()->warn("driver relaunching id={} relaunch={} of {}: {}", d.id, d.relaunches,
+                      opts_.max_driver_relaunches, why);
+  // schedule() places it again (Spark's relaunchDriver: back to the waiting drivers).
 }
 
 void cluster_book::retain(book_decisions& out) {
@@ -555,21 +647,54 @@ static std::vector<worker_offer> offers_of(const std::vector<worker_record*>& ws
   return offers;
 }
 
+static std::string cores_text(int32_t n) { return std::to_string(n) + (n == 1 ? " core" : " cores"); }
+
+/// What the free offers lack for `cores` and `memory_mb`: "; the largest free
+/// offer is ..." naming the offer closest to fitting (one that meets more of
+/// the two needs, then more free memory, then more free cores), "; no worker
+/// is alive", or "" when one fits.
+static std::string closest_offer(const std::vector<worker_offer>& offers, int32_t cores, int64_t memory_mb) {
+  if (offers.empty())
+    return "; no worker is alive";
+  auto score = [&](const worker_offer& o) {
+    int fits = (o.cores_free >= cores ? 1 : 0) + (o.memory_free_mb >= memory_mb ? 1 : 0);
+    return std::tuple{fits, o.memory_free_mb, o.cores_free};
+  };
+  const worker_offer* best = &offers[0];
+  for (auto& o : offers)
+    if (score(o) > score(*best))
+      best = &o;
+  if (std::get<0>(score(*best)) == 2)
+    return {};
+  return "; the largest free offer is " + cores_text(best->cores_free) + " and " + std::to_string(best->memory_free_mb)
+         + " MiB on " + best->id;
+}
+
 void cluster_book::schedule_drivers(book_decisions& out) {
   for (auto& [id, d] : drivers_) {
-    if (d.state != driver_state::submitted)
+    if (d.state != driver_state::submitted && d.state != driver_state::relaunching)
       continue;
     auto ws = alive_workers();
-    auto pick = place_driver(offers_of(ws), d.request.cores, d.request.memory_mb, driver_rotation_++);
-    if (!pick)
+    auto offers = offers_of(ws);
+    auto pick = place_driver(offers, d.request.cores, d.request.memory_mb, driver_rotation_++);
+    if (!pick) {
+      // A relaunching driver keeps saying why it is relaunched.
+      if (d.state == driver_state::submitted)
+        d.message = "waiting: the driver asks for " + cores_text(d.request.cores) + " and "
+                    + std::to_string(d.request.memory_mb) + " MiB"
+                    + closest_offer(offers, d.request.cores, d.request.memory_mb);
       continue;
+    }
+    if (d.state == driver_state::submitted)
+      d.message.clear();
     auto& w = *ws[*pick];
     w.cores_used += d.request.cores;
     w.memory_used += d.request.memory_mb;
     w.drivers.insert(id);
     d.worker = w.offer.id;
     d.state = driver_state::running;
-    log::master()->info("launching driver id={} app={} worker={}", id, d.request.app, w.offer.id);
+    log::master()->info("launching driver id={} app={} worker={} relaunches={}", id, d.request.app, w.offer.id,
+                        d.relaunches);
     out.push_back(launch_driver_order{id, w.offer.id});
   }
 }
@@ -614,6 +739,22 @@ void cluster_book::schedule(book_decisions& out) {
     if (app.state == app_state::waiting && !app.executors.empty())
       app.state = app_state::running;
   }
+  // After every placement, so that each reason sees what the others took.
+  for (auto& [id, app] : apps_)
+    if (!is_finished(app.state))
+      app.waiting_reason = app.executors.empty() ? waiting_reason(app) : std::string{};
+}
+
+std::string cluster_book::waiting_reason(const app_record& app) {
+  const auto& r = app.request;
+  const int32_t min_cores = r.executor_cores > 0 ? r.executor_cores : 1;
+  auto asks = "asks for executors of " + (r.executor_cores > 0 ? cores_text(r.executor_cores) : "at least 1 core")
+              + " and " + std::to_string(r.executor_memory_mb) + " MiB";
+  if (r.cores_max > 0 && r.cores_max - app.cores_granted < min_cores)
+    return asks + " but at most " + cores_text(r.cores_max) + " in all (total-executor-cores)";
+  auto lacks = closest_offer(offers_of(alive_workers()), min_cores, r.executor_memory_mb);
+  // Empty: it fits, and only waits for the next placement.
+  return lacks.empty() ? lacks : asks + lacks;
 }
 
 } // namespace troupe

@@ -35,6 +35,16 @@ struct book_options {
   /// on one worker before that worker is excluded for it (Spark's
   /// excludeOnFailure.application.maxFailedExecutorsPerNode).
   int32_t max_failures_per_worker = 2;
+  /// driver.max-relaunches: times a supervised driver is relaunched before it fails.
+  int32_t max_driver_relaunches = 3;
+  /// master.executor-min-uptime: an executor that fails after running this
+  /// long was doing its work (a kill, a crash mid-job): its failure counts
+  /// neither toward max_executor_failures nor toward its worker's exclusion.
+  int32_t executor_min_uptime_ms = 5000;
+  /// An application without executors gets its first waiting note after
+  /// this long, then one every waiting_note_every_ms (Spark warns after 15 s).
+  int32_t waiting_first_note_ms = 2000;
+  int32_t waiting_note_every_ms = 15000;
 };
 
 // -- what the book is told ---------------------------------------------------------
@@ -178,6 +188,11 @@ struct app_state_note {
   app_state state = app_state::failed;
   std::string message;
 };
+/// Tell the driver of `app` that no alive worker can host its executors, and why.
+struct app_waiting_note {
+  app_id app;
+  std::string message;
+};
 /// The book dropped a finished application (retention): forget what is kept beside it.
 struct app_forgotten {
   app_id app;
@@ -190,7 +205,7 @@ struct driver_forgotten {
 /// One thing the master must do, in order.
 using book_decision = std::variant<launch_executor_order, kill_executor_order, launch_driver_order, kill_driver_order,
                                    executor_added_note, executor_removed_note, app_state_note, app_forgotten,
-                                   driver_forgotten>;
+                                   driver_forgotten, app_waiting_note>;
 using book_decisions = std::vector<book_decision>;
 
 // -- what the book holds (read-only views for status and tests) ----------------------
@@ -212,6 +227,7 @@ struct executor_record {
   int32_t cores = 0;
   int64_t memory_mb = 0;
   executor_state state = executor_state::launching;
+  monotonic_ms running_since = -1;            ///< when its worker reported it running; -1: not yet
 };
 
 /// An application registered by its driver.
@@ -231,6 +247,10 @@ struct app_record {
   /// Executors this book released: a worker that reports one later (it lost
   /// its master meanwhile) is told to kill it, not given it back.
   std::set<executor_id> gone;
+  /// While it has no executor: why no alive worker can host one ("" otherwise).
+  std::string waiting_reason;
+  monotonic_ms waiting_since = -1;            ///< first seen without executors (waiting_notes' clock)
+  monotonic_ms last_waiting_note = -1;        ///< when its driver was last told
 };
 
 /// A cluster-mode driver.
@@ -241,6 +261,7 @@ struct driver_record {
   worker_id worker;                           ///< where it runs (empty until placed)
   int64_t start_ms = 0;                       ///< unix time of submission
   std::string message;
+  int32_t relaunches = 0;                     ///< supervised: times it was relaunched so far
 };
 
 /// How a worker registration went.
@@ -288,11 +309,18 @@ public:
   book_decisions driver_gone(const app_id& app);
   /// Ends an application on request (killed); its driver is told.
   book_decisions kill_application(const app_id& app, const std::string& why);
-  /// A worker reports an executor's state. A finished executor frees its
-  /// resources and is reported to its driver; failed ones count toward
-  /// max_executor_failures, which fails the application.
+  /// A worker reports an executor's state at `now`. A finished executor
+  /// frees its resources and is reported to its driver. A failed one that
+  /// ran less than executor_min_uptime_ms counts toward its worker's
+  /// exclusion and toward max_executor_failures; the application fails only
+  /// at that limit with no executor left running (Spark's rule). Executors
+  /// lost with their worker never count.
   book_decisions executor_state_changed(const app_id& app, const executor_id& exec, executor_state state,
-                                        const std::string& message);
+                                        const std::string& message, monotonic_ms now);
+  /// Warnings for applications that no alive worker can host: the first once
+  /// one has been without executors for waiting_first_note_ms, then one every
+  /// waiting_note_every_ms while it still has none. Call it on every tick.
+  book_decisions waiting_notes(monotonic_ms now);
 
   // -- drivers ------------------------------------------------------------------------
   /// Driver `id` is submitted (cluster mode; the caller makes ids); false if
@@ -300,8 +328,13 @@ public:
   bool submit_driver(const driver_id& id, driver_request req, int64_t start_unix_ms, book_decisions& out);
   /// Kills a driver on request; nullptr for an unknown id. A finished driver stays as it was.
   const driver_record* kill_driver(const driver_id& id, book_decisions& out);
-  /// A worker reports a driver's state; "killed" is kept over a killed driver's exit.
-  book_decisions driver_state_changed(const driver_id& id, driver_state state, const std::string& message);
+  /// Worker `from` reports a driver's state; "killed" is kept over a killed
+  /// driver's exit, and a report from a worker the driver no longer runs on
+  /// (an earlier attempt's) is ignored. A supervised driver that failed is
+  /// relaunched (see relaunches); one that exits 0 is finished. An empty
+  /// `from` is accepted from any worker.
+  book_decisions driver_state_changed(const driver_id& id, driver_state state, const std::string& message,
+                                      const worker_id& from = {});
 
   // -- master recovery ----------------------------------------------------------------
   /// What a restarted master needs to rebuild this book (see runtime/journal).
@@ -335,8 +368,8 @@ public:
   const driver_record* driver(const driver_id& id) const;
   const book_options& options() const { return opts_; }
 
-  /// Hook for supervised drivers (a later issue): whether a driver whose
-  /// worker was lost is relaunched. For now never: it is recorded failed.
+  /// Whether a driver that failed or lost its worker is relaunched: it is
+  /// supervised and was relaunched fewer than max_driver_relaunches times.
   bool relaunches(const driver_record& d) const;
 
 private:
@@ -347,6 +380,11 @@ private:
   void release_driver(driver_record& d);
   void finish_app(app_record& app, app_state final_state, book_decisions& out);
   void finish_driver(driver_record& d, driver_state final_state, const std::string& message, book_decisions& out);
+  /// A running driver ended or lost its worker (`why`): relaunched if it is
+  /// supervised and has relaunches left, else ended `failed`.
+  void driver_failed(driver_record& d, const std::string& why, book_decisions& out);
+  /// Why `app` gets no executor from the alive workers' free offers.
+  std::string waiting_reason(const app_record& app);
   /// Drops the oldest finished applications/drivers beyond the retention bounds.
   void retain(book_decisions& out);
   /// Alive workers, in id order.

@@ -185,6 +185,10 @@ const std::vector<conf_def>& conf_table() {
      "ms a driver that lost its master keeps running and reconnecting before it gives up"},
     {"worker.master-reconnect-timeout", &s::worker_master_reconnect_ms, t::integer, 1, int32_max,
      "ms a worker that lost its master keeps its executors and reconnects before it stops"},
+    {"master.executor-min-uptime", &s::executor_min_uptime_ms, t::integer, 0, int32_max,
+     "ms an executor must have run for its failure not to count toward its application's and worker's limits"},
+    {"driver.max-relaunches", &s::driver_max_relaunches, t::integer, 0, int32_max,
+     "times the master relaunches a supervised cluster-mode driver that failed or lost its worker"},
     // -- timeouts of the roles (ms) --
     {"node.stop-grace", &s::stop_grace_ms, t::integer, 1, int32_max,
      "ms a node or waiting submit may take to stop after SIGINT/SIGTERM before it exits at once"},

@@ -176,6 +176,8 @@ struct settings {
   int32_t recovery_timeout_ms = default_ms::recovery_timeout;  ///< master.recovery-timeout: wait for recorded peers
   int32_t driver_master_reconnect_ms = default_ms::driver_master_reconnect; ///< driver.master-reconnect-timeout
   int32_t worker_master_reconnect_ms = default_ms::worker_master_reconnect; ///< worker.master-reconnect-timeout
+  int32_t executor_min_uptime_ms = 5000;    ///< master.executor-min-uptime: failures after running this long do not count
+  int32_t driver_max_relaunches = 3;        ///< driver.max-relaunches: of a supervised cluster-mode driver
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off

@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(a_stopping_worker_is_decommissioned) {
   BOOST_TEST(fx.book.worker_stopping("unknown").empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_lost_worker_fails_its_drivers_supervised_or_not) {
+BOOST_AUTO_TEST_CASE(a_lost_worker_fails_its_unsupervised_drivers_and_relaunches_supervised_ones) {
   book_fixture fx;
   fx.add_worker("w1", 4, 4096);
   auto out = fx.add_driver("driver-0", driver_asking(1, 512, false));
@@ -260,15 +260,30 @@ BOOST_AUTO_TEST_CASE(a_lost_worker_fails_its_drivers_supervised_or_not) {
   BOOST_TEST((fx.book.driver("driver-1")->state == driver_state::running));
   BOOST_TEST(fx.book.worker("w1")->drivers.size() == 2u);
   out = fx.book.worker_lost("w1", "gone");
-  for (auto id : {"driver-0", "driver-1"}) {
-    auto* d = fx.book.driver(id);
-    BOOST_REQUIRE(d);
-    BOOST_TEST((d->state == driver_state::failed));
-    BOOST_TEST(d->message == "its worker w1 was lost: gone");
-    BOOST_TEST(!fx.book.relaunches(*d));  // the hook of supervised relaunch: not yet
-  }
-  BOOST_TEST(fx.book.driver("driver-1")->request.supervise);
+  // Without --supervise: failed, saying why.
+  auto* d0 = fx.book.driver("driver-0");
+  BOOST_REQUIRE(d0);
+  BOOST_TEST((d0->state == driver_state::failed));
+  BOOST_TEST(d0->message == "worker w1 lost: gone");
+  BOOST_TEST(d0->relaunches == 0);
+  // With it: relaunching, and nowhere to go yet.
+  auto* d1 = fx.book.driver("driver-1");
+  BOOST_REQUIRE(d1);
+  BOOST_TEST((d1->state == driver_state::relaunching));
+  BOOST_TEST(d1->relaunches == 1);
+  BOOST_TEST(d1->worker.empty());
+  BOOST_TEST(d1->message == "relaunch 1 of 3 after: worker w1 lost: gone");
   BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  // A worker with room comes: the same driver id is launched there, running.
+  out = fx.add_worker("w2", 2, 2048);
+  auto launches = all_of<launch_driver_order>(out);
+  BOOST_REQUIRE(launches.size() == 1u);
+  BOOST_TEST(launches[0].driver == "driver-1");
+  BOOST_TEST(launches[0].worker == "w2");
+  BOOST_TEST((d1->state == driver_state::running));
+  BOOST_TEST(d1->worker == "w2");
+  BOOST_TEST(fx.book.worker("w2")->cores_used == 1);
+  BOOST_TEST((d0->state == driver_state::failed));  // the unsupervised one stays failed
 }
 
 // -- drivers ---------------------------------------------------------------------------------
@@ -282,9 +297,12 @@ BOOST_AUTO_TEST_CASE(drivers_are_placed_before_executors_and_free_their_resource
   auto out = fx.add_driver("driver-0", driver_asking(1, 512));
   BOOST_TEST(out.empty());
   BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::submitted));
+  BOOST_TEST(fx.book.driver("driver-0")->message
+             == "waiting: the driver asks for 1 core and 512 MiB; the largest free offer is 0 cores and 1024 MiB on w1");
   // The executor exits: its cores go to the waiting driver first, the rest to the app.
-  out = fx.book.executor_state_changed("app-0", "0", executor_state::exited, "bye");
+  out = fx.book.executor_state_changed("app-0", "0", executor_state::exited, "bye", fx.now);
   BOOST_REQUIRE(out.size() >= 2u);
+  BOOST_TEST(fx.book.driver("driver-0")->message.empty());
   BOOST_TEST(std::holds_alternative<executor_removed_note>(out[0]));
   BOOST_REQUIRE(std::holds_alternative<launch_driver_order>(out[1]));
   BOOST_TEST(std::get<launch_driver_order>(out[1]).worker == "w1");
@@ -352,9 +370,9 @@ BOOST_AUTO_TEST_CASE(an_exited_executor_is_reported_and_replaced) {
   book_fixture fx;
   fx.add_worker("w1", 4, 4096);
   auto first = all_of<launch_executor_order>(fx.add_app("app-0", app_asking(1024, 0))).at(0);
-  BOOST_TEST(fx.book.executor_state_changed("app-0", first.exec, executor_state::running, "").empty());
+  BOOST_TEST(fx.book.executor_state_changed("app-0", first.exec, executor_state::running, "", fx.now).empty());
   BOOST_TEST((fx.book.app("app-0")->executors.at(first.exec).state == executor_state::running));
-  auto out = fx.book.executor_state_changed("app-0", first.exec, executor_state::exited, "bye");
+  auto out = fx.book.executor_state_changed("app-0", first.exec, executor_state::exited, "bye", fx.now);
   auto removed = all_of<executor_removed_note>(out);
   BOOST_REQUIRE(removed.size() == 1u);
   BOOST_TEST(removed[0].exec == first.exec);
@@ -366,9 +384,9 @@ BOOST_AUTO_TEST_CASE(an_exited_executor_is_reported_and_replaced) {
   BOOST_TEST(again[0].cores == 4);
   BOOST_TEST(fx.book.app("app-0")->executor_failures == 0);  // exited is no failure
   // Unknown apps and executors, repeated reports: nothing.
-  BOOST_TEST(fx.book.executor_state_changed("app-0", first.exec, executor_state::exited, "bye").empty());
-  BOOST_TEST(fx.book.executor_state_changed("app-9", "0", executor_state::failed, "?").empty());
-  BOOST_TEST(fx.book.executor_state_changed("app-0", "99", executor_state::failed, "?").empty());
+  BOOST_TEST(fx.book.executor_state_changed("app-0", first.exec, executor_state::exited, "bye", fx.now).empty());
+  BOOST_TEST(fx.book.executor_state_changed("app-9", "0", executor_state::failed, "?", fx.now).empty());
+  BOOST_TEST(fx.book.executor_state_changed("app-0", "99", executor_state::failed, "?", fx.now).empty());
 }
 
 BOOST_AUTO_TEST_CASE(an_app_whose_executors_keep_failing_fails) {
@@ -379,7 +397,7 @@ BOOST_AUTO_TEST_CASE(an_app_whose_executors_keep_failing_fails) {
   auto exec = all_of<launch_executor_order>(fx.add_app("app-0", app_asking(1024, 0))).at(0).exec;
   book_decisions out;
   for (int i = 0; i < 3; ++i) {
-    out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "crash " + std::to_string(i));
+    out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "crash " + std::to_string(i), fx.now);
     BOOST_TEST(fx.book.app("app-0")->executor_failures == i + 1);
     if (i < 2)
       exec = all_of<launch_executor_order>(out).at(0).exec;
@@ -410,12 +428,12 @@ BOOST_AUTO_TEST_CASE(a_worker_that_keeps_failing_executors_is_excluded_for_that_
   };
   auto exec = on_bad(out);
   // First failure there: it may try again on that worker.
-  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/0");
+  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/0", fx.now);
   exec = on_bad(out);
   BOOST_REQUIRE(!exec.empty());
   BOOST_TEST(fx.book.app("app-0")->excluded.empty());
   // Second: excluded for this application; the healthy worker carries it.
-  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/1");
+  out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "cannot create work/app-0/1", fx.now);
   BOOST_TEST(all_of<executor_removed_note>(out).size() == 1u);
   BOOST_TEST(all_of<launch_executor_order>(out).empty());
   auto* app = fx.book.app("app-0");
@@ -434,7 +452,7 @@ BOOST_AUTO_TEST_CASE(a_worker_that_keeps_failing_executors_is_excluded_for_that_
   BOOST_TEST(cores_by_worker(out)["bad"] == 2);
   // Exited or lost executors are no launch failures.
   auto exec1 = on_bad(out);
-  fx.book.executor_state_changed("app-1", exec1, executor_state::exited, "done");
+  fx.book.executor_state_changed("app-1", exec1, executor_state::exited, "done", fx.now);
   BOOST_TEST(fx.book.app("app-1")->excluded.empty());
 }
 
@@ -446,7 +464,7 @@ BOOST_AUTO_TEST_CASE(an_app_with_nowhere_else_to_go_retries_an_excluded_worker_u
   auto exec = all_of<launch_executor_order>(fx.add_app("app-0", app_asking(1024, 0))).at(0).exec;
   book_decisions out;
   for (int i = 0; i < 4; ++i) {
-    out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "crash " + std::to_string(i));
+    out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "crash " + std::to_string(i), fx.now);
     if (i < 3) {
       auto again = all_of<launch_executor_order>(out);
       BOOST_REQUIRE_MESSAGE(again.size() == 1u, "failure " << i);
@@ -544,7 +562,7 @@ BOOST_AUTO_TEST_CASE(finished_apps_are_retained_up_to_the_bound_oldest_dropped_f
   BOOST_TEST(fx.book.app("app-live") != nullptr);
   BOOST_TEST(fx.book.apps().size() == 201u);
   // Events naming a forgotten application are ignored.
-  BOOST_TEST(fx.book.executor_state_changed(name(0), "0", executor_state::failed, "?").empty());
+  BOOST_TEST(fx.book.executor_state_changed(name(0), "0", executor_state::failed, "?", fx.now).empty());
   BOOST_TEST(fx.book.unregister_application(name(0), app_state::finished).empty());
 }
 
@@ -579,12 +597,420 @@ BOOST_AUTO_TEST_CASE(a_retention_of_zero_keeps_no_finished_app) {
   book_fixture fx{o};
   fx.add_worker("w1", 2, 2048);
   fx.add_app("app-0", app_asking(1024, 0));
-  auto out = fx.book.executor_state_changed("app-0", "0", executor_state::failed, "x");
+  auto out = fx.book.executor_state_changed("app-0", "0", executor_state::failed, "x", fx.now);
   BOOST_TEST(fx.book.app("app-0") != nullptr);  // one failure is not the end
   out = fx.book.unregister_application("app-0", app_state::finished);
   BOOST_TEST(all_of<app_forgotten>(out).size() == 1u);
   BOOST_TEST(fx.book.app("app-0") == nullptr);
   BOOST_TEST(fx.book.apps().empty());
+}
+
+// -- supervised drivers ----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_supervised_driver_that_exits_non_zero_is_relaunched_up_to_the_limit_then_fails) {
+  book_options o;
+  o.max_driver_relaunches = 2;
+  book_fixture fx{o};
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  auto* d = fx.book.driver("driver-0");
+  BOOST_REQUIRE(d);
+  BOOST_TEST(fx.book.driver_state_changed("driver-0", driver_state::running, "", "w1").empty());
+  for (int i = 1; i <= 2; ++i) {
+    // The only worker is alive and has room: the same worker may take it again.
+    auto out = fx.book.driver_state_changed("driver-0", driver_state::failed, "exit 1", "w1");
+    auto launches = all_of<launch_driver_order>(out);
+    BOOST_REQUIRE_MESSAGE(launches.size() == 1u, "relaunch " << i);
+    BOOST_TEST(launches[0].driver == "driver-0");
+    BOOST_TEST(launches[0].worker == "w1");
+    BOOST_TEST((d->state == driver_state::running));
+    BOOST_TEST(d->relaunches == i);
+    BOOST_TEST(d->message == "relaunch " + std::to_string(i) + " of 2 after: exit 1");
+    BOOST_TEST(fx.book.worker("w1")->cores_used == 1);  // one attempt's resources, not two
+    // The new attempt reports running: the reason of the relaunch stays.
+    BOOST_TEST(fx.book.driver_state_changed("driver-0", driver_state::running, "", "w1").empty());
+    BOOST_TEST(d->message == "relaunch " + std::to_string(i) + " of 2 after: exit 1");
+  }
+  auto out = fx.book.driver_state_changed("driver-0", driver_state::failed, "exit 3", "w1");
+  BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  BOOST_TEST((d->state == driver_state::failed));
+  BOOST_TEST(d->relaunches == 2);
+  BOOST_TEST(d->message == "failed after 2 relaunches (driver.max-relaunches=2); last: exit 3");
+  BOOST_TEST(fx.book.worker("w1")->cores_used == 0);
+  BOOST_TEST(fx.book.worker("w1")->drivers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(without_supervise_a_failed_driver_stays_failed) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, false));
+  auto out = fx.book.driver_state_changed("driver-0", driver_state::failed, "exit 1", "w1");
+  BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::failed));
+  BOOST_TEST(fx.book.driver("driver-0")->message == "exit 1");
+  BOOST_TEST(!fx.book.relaunches(*fx.book.driver("driver-0")));
+}
+
+BOOST_AUTO_TEST_CASE(a_supervised_driver_that_exits_zero_is_finished_and_a_killed_one_is_never_relaunched) {
+  book_fixture fx;
+  fx.add_worker("w1", 4, 4096);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.add_driver("driver-1", driver_asking(1, 512, true));
+  auto out = fx.book.driver_state_changed("driver-0", driver_state::finished, "exit 0", "w1");
+  BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::finished));
+  BOOST_TEST(fx.book.driver("driver-0")->relaunches == 0);
+  // troupe kill: killed, and its process's exit afterwards changes nothing.
+  out.clear();
+  fx.book.kill_driver("driver-1", out);
+  BOOST_TEST(all_of<kill_driver_order>(out).size() == 1u);
+  out = fx.book.driver_state_changed("driver-1", driver_state::failed, "signal 15", "w1");
+  BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  BOOST_TEST((fx.book.driver("driver-1")->state == driver_state::killed));
+  // Nor when its worker goes afterwards.
+  out = fx.book.worker_lost("w1", "gone");
+  BOOST_TEST(all_of<launch_driver_order>(out).empty());
+  BOOST_TEST((fx.book.driver("driver-1")->state == driver_state::killed));
+  BOOST_TEST(fx.book.driver("driver-1")->relaunches == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_driver_killed_while_relaunching_is_not_placed_again) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.book.worker_lost("w1", "gone");
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::relaunching));
+  book_decisions out;
+  fx.book.kill_driver("driver-0", out);
+  BOOST_TEST(all_of<kill_driver_order>(out).empty());  // it runs nowhere
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::killed));
+  BOOST_TEST(all_of<launch_driver_order>(fx.add_worker("w2", 2, 2048)).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_relaunch_goes_to_another_alive_worker_with_room) {
+  book_fixture fx;
+  fx.add_worker("w1", 4, 4096);
+  fx.add_driver("driver-0", driver_asking(2, 1024, true));
+  BOOST_TEST(fx.book.driver("driver-0")->worker == "w1");
+  fx.add_worker("full", 1, 4096);   // too few cores for the driver
+  fx.add_worker("roomy", 2, 2048);
+  auto out = fx.book.worker_lost("w1", "connection closed");
+  auto launches = all_of<launch_driver_order>(out);
+  BOOST_REQUIRE(launches.size() == 1u);
+  BOOST_TEST(launches[0].worker == "roomy");
+  auto* d = fx.book.driver("driver-0");
+  BOOST_TEST((d->state == driver_state::running));
+  BOOST_TEST(d->worker == "roomy");
+  BOOST_TEST(d->relaunches == 1);
+  BOOST_TEST(d->message == "relaunch 1 of 3 after: worker w1 lost: connection closed");
+  BOOST_TEST(fx.book.worker("roomy")->cores_used == 2);
+  BOOST_TEST(fx.book.worker("roomy")->drivers.count("driver-0") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_report_of_an_earlier_attempt_does_not_touch_the_new_one) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.add_worker("w2", 2, 2048);
+  fx.book.worker_lost("w1", "no heartbeat for 5000 ms");  // frozen, say
+  auto* d = fx.book.driver("driver-0");
+  BOOST_TEST(d->worker == "w2");
+  // The thawed worker reports the first attempt's end: ignored.
+  auto out = fx.book.driver_state_changed("driver-0", driver_state::failed, "signal 15", "w1");
+  BOOST_TEST(out.empty());
+  BOOST_TEST((d->state == driver_state::running));
+  BOOST_TEST(d->relaunches == 1);
+  BOOST_TEST(fx.book.worker("w2")->cores_used == 1);
+  out = fx.book.driver_state_changed("driver-0", driver_state::finished, "exit 0", "w1");
+  BOOST_TEST(out.empty());
+  BOOST_TEST((d->state == driver_state::running));
+  // The new attempt's own reports count.
+  out = fx.book.driver_state_changed("driver-0", driver_state::finished, "exit 0", "w2");
+  BOOST_TEST((d->state == driver_state::finished));
+  BOOST_TEST(fx.book.worker("w2")->cores_used == 0);
+}
+
+BOOST_AUTO_TEST_CASE(reports_for_a_driver_waiting_to_be_relaunched_are_stale) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.book.worker_lost("w1", "gone");
+  auto* d = fx.book.driver("driver-0");
+  BOOST_TEST((d->state == driver_state::relaunching));
+  BOOST_TEST(fx.book.driver_state_changed("driver-0", driver_state::failed, "late").empty());
+  BOOST_TEST(fx.book.driver_state_changed("driver-0", driver_state::running, "late").empty());
+  BOOST_TEST((d->state == driver_state::relaunching));
+  BOOST_TEST(d->relaunches == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_application_of_an_attempt_whose_worker_was_lost_is_ended_on_relaunch) {
+  book_fixture fx;
+  fx.add_worker("w1", 1, 1024);
+  fx.add_worker("w2", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));   // w2: most free cores
+  fx.add_driver("driver-1", driver_asking(1, 512, false));  // w1 or w2
+  BOOST_REQUIRE(fx.book.driver("driver-0")->worker == "w2");
+  auto req = app_asking(512, 1, 1);
+  req.driver = "driver-0";
+  fx.add_app("app-0", req);
+  auto req1 = app_asking(512, 1, 1);
+  req1.driver = "driver-1";
+  fx.add_app("app-1", req1);
+  auto out = fx.book.worker_lost("w2", "no heartbeat for 5000 ms");
+  // A frozen worker's driver process may still run: its application ends,
+  // and the relaunched attempt registers a new one.
+  auto notes = all_of<app_state_note>(out);
+  BOOST_REQUIRE(notes.size() == 1u);
+  BOOST_TEST(notes[0].app == "app-0");
+  BOOST_TEST((notes[0].state == app_state::killed));
+  BOOST_TEST(notes[0].message == "its driver driver-0 is relaunched: worker w2 lost");
+  BOOST_TEST((fx.book.app("app-0")->state == app_state::killed));
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::relaunching
+              || fx.book.driver("driver-0")->state == driver_state::running));
+  // An unsupervised driver's application is left to its driver (its DOWN fails it).
+  BOOST_TEST(!is_finished(fx.book.app("app-1")->state));
+}
+
+BOOST_AUTO_TEST_CASE(a_supervised_driver_on_a_stopping_worker_is_relaunched_once_the_worker_is_gone) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.add_driver("driver-1", driver_asking(1, 512, false));
+  fx.add_worker("w2", 2, 2048);
+  // A stopping worker kills its drivers and says so, then says it stops.
+  auto out = fx.book.driver_state_changed("driver-0", driver_state::killed, "its worker stopped", "w1");
+  BOOST_TEST(out.empty());
+  BOOST_TEST((fx.book.driver("driver-0")->state == driver_state::running));
+  fx.book.driver_state_changed("driver-1", driver_state::killed, "its worker stopped", "w1");
+  BOOST_TEST((fx.book.driver("driver-1")->state == driver_state::killed));  // as before
+  out = fx.book.worker_stopping("w1");
+  auto launches = all_of<launch_driver_order>(out);
+  BOOST_REQUIRE(launches.size() == 1u);
+  BOOST_TEST(launches[0].driver == "driver-0");
+  BOOST_TEST(launches[0].worker == "w2");
+  BOOST_TEST(fx.book.driver("driver-0")->relaunches == 1);
+  BOOST_TEST(fx.book.driver("driver-0")->message == "relaunch 1 of 3 after: worker w1 lost: stopped");
+}
+
+BOOST_AUTO_TEST_CASE(a_relaunch_limit_of_zero_fails_a_supervised_driver_and_says_so) {
+  book_options o;
+  o.max_driver_relaunches = 0;
+  book_fixture fx{o};
+  fx.add_worker("w1", 2, 2048);
+  fx.add_driver("driver-0", driver_asking(1, 512, true));
+  fx.book.worker_lost("w1", "gone");
+  auto* d = fx.book.driver("driver-0");
+  BOOST_TEST((d->state == driver_state::failed));
+  BOOST_TEST(d->message == "failed after 0 relaunches (driver.max-relaunches=0); last: worker w1 lost: gone");
+}
+
+// -- executor failures -----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(at_the_failure_limit_an_app_with_a_running_executor_goes_on) {
+  book_options o;
+  o.max_executor_failures = 2;
+  o.max_failures_per_worker = 5;
+  book_fixture fx{o};
+  fx.add_worker("good", 2, 4096);
+  fx.add_worker("bad", 2, 4096);
+  auto out = fx.add_app("app-0", app_asking(1024, 0));
+  auto on = [](const book_decisions& ds, const std::string& w) {
+    for (auto& l : all_of<launch_executor_order>(ds))
+      if (l.worker == w)
+        return l.exec;
+    return executor_id{};
+  };
+  auto good = on(out, "good");
+  auto bad = on(out, "bad");
+  BOOST_REQUIRE(!good.empty());
+  BOOST_REQUIRE(!bad.empty());
+  fx.book.executor_state_changed("app-0", good, executor_state::running, "", fx.now);
+  for (int i = 0; i < 3; ++i) {
+    out = fx.book.executor_state_changed("app-0", bad, executor_state::failed, "crash", fx.now);
+    BOOST_TEST(all_of<app_state_note>(out).empty(), "failure " << i);
+    bad = on(out, "bad");
+    BOOST_REQUIRE_MESSAGE(!bad.empty(), "failure " << i);
+  }
+  auto* app = fx.book.app("app-0");
+  BOOST_TEST(app->executor_failures == 3);
+  BOOST_TEST((app->state == app_state::running));
+  // The running one fails soon after starting too: nothing runs, the limit is passed.
+  fx.now += 100;
+  out = fx.book.executor_state_changed("app-0", good, executor_state::failed, "crash", fx.now);
+  auto notes = all_of<app_state_note>(out);
+  BOOST_REQUIRE(notes.size() == 1u);
+  BOOST_TEST(notes[0].message == "executors failed 4 times; last: crash");
+  BOOST_TEST((app->state == app_state::failed));
+}
+
+BOOST_AUTO_TEST_CASE(executors_that_ran_a_while_before_failing_count_neither_against_the_app_nor_their_worker) {
+  book_options o;
+  o.max_executor_failures = 2;
+  o.max_failures_per_worker = 2;
+  o.executor_min_uptime_ms = 5000;
+  book_fixture fx{o};
+  fx.add_worker("w1", 2, 4096);
+  auto exec = all_of<launch_executor_order>(fx.add_app("app-0", app_asking(1024, 0))).at(0).exec;
+  // SIGKILLed again and again mid-job (chaos): each replacement goes back to the same healthy worker.
+  for (int i = 0; i < 6; ++i) {
+    fx.book.executor_state_changed("app-0", exec, executor_state::running, "", fx.now);
+    fx.now += 6000;
+    auto out = fx.book.executor_state_changed("app-0", exec, executor_state::failed, "killed by signal 9", fx.now);
+    BOOST_TEST(all_of<executor_removed_note>(out).size() == 1u);
+    BOOST_TEST(all_of<app_state_note>(out).empty());
+    auto again = all_of<launch_executor_order>(out);
+    BOOST_REQUIRE_MESSAGE(again.size() == 1u, "kill " << i);
+    BOOST_TEST(again[0].worker == "w1");
+    exec = again[0].exec;
+  }
+  auto* app = fx.book.app("app-0");
+  BOOST_TEST(app->executor_failures == 0);
+  BOOST_TEST(app->excluded.empty());
+  BOOST_TEST((app->state == app_state::running));
+  // One that dies right after it started still counts.
+  fx.book.executor_state_changed("app-0", exec, executor_state::running, "", fx.now);
+  fx.now += 4999;
+  fx.book.executor_state_changed("app-0", exec, executor_state::failed, "exit 1", fx.now);
+  BOOST_TEST(app->executor_failures == 1);
+  BOOST_TEST(app->failures_on.at("w1") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(executors_lost_with_their_worker_do_not_count) {
+  book_options o;
+  o.max_executor_failures = 1;
+  book_fixture fx{o};
+  for (int i = 0; i < 3; ++i) {
+    auto id = "w" + std::to_string(i);
+    fx.add_worker(id, 2, 4096);
+    if (i == 0)
+      fx.add_app("app-0", app_asking(1024, 2));
+    fx.book.worker_lost(id, "killed");
+  }
+  auto* app = fx.book.app("app-0");
+  BOOST_TEST(app->executor_failures == 0);
+  BOOST_TEST(app->failures_on.empty());
+  BOOST_TEST(app->excluded.empty());
+  BOOST_TEST((app->state == app_state::running));
+  BOOST_TEST(all_of<launch_executor_order>(fx.add_worker("w9", 2, 4096)).size() == 1u);
+}
+
+// -- waiting applications --------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(an_app_that_no_worker_can_host_waits_with_a_reason_naming_the_largest_offer) {
+  book_fixture fx;
+  fx.add_worker("w1", 2, 1024);
+  fx.add_worker("w2", 4, 2048);
+  auto out = fx.add_app("app-0", app_asking(4096, 0, 2));
+  BOOST_TEST(all_of<launch_executor_order>(out).empty());
+  auto* app = fx.book.app("app-0");
+  BOOST_TEST((app->state == app_state::waiting));
+  BOOST_TEST(app->waiting_reason
+             == "asks for executors of 2 cores and 4096 MiB; the largest free offer is 4 cores and 2048 MiB on w2");
+  // A worker with room comes: placed, and the reason is gone.
+  out = fx.add_worker("w3", 2, 8192);
+  BOOST_TEST(cores_by_worker(out)["w3"] == 2);
+  BOOST_TEST(app->waiting_reason.empty());
+  BOOST_TEST((app->state == app_state::running));
+}
+
+BOOST_AUTO_TEST_CASE(waiting_reasons_for_cores_without_memory_memory_without_cores_and_no_workers) {
+  {
+    book_fixture fx;
+    auto out = fx.add_app("app-0", app_asking(1024, 0));
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason
+               == "asks for executors of at least 1 core and 1024 MiB; no worker is alive");
+  }
+  {
+    // w1 has the memory but not the cores, w2 the cores but not the memory:
+    // each meets one need; the one with more memory is named.
+    book_fixture fx;
+    fx.add_worker("w1", 1, 8192);
+    fx.add_worker("w2", 4, 1024);
+    fx.add_app("app-0", app_asking(4096, 0, 2));
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason
+               == "asks for executors of 2 cores and 4096 MiB; the largest free offer is 1 core and 8192 MiB on w1");
+  }
+  {
+    // Memory for it everywhere, cores nowhere: the offer that has the memory and most cores.
+    book_fixture fx;
+    fx.add_worker("w1", 1, 2048);
+    fx.add_worker("w2", 2, 512);
+    fx.add_worker("w3", 3, 4096);
+    fx.add_app("app-0", app_asking(1024, 0, 4));
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason
+               == "asks for executors of 4 cores and 1024 MiB; the largest free offer is 3 cores and 4096 MiB on w3");
+  }
+  {
+    // Room in cores and memory, but taken by another application.
+    book_fixture fx;
+    fx.add_worker("w1", 2, 2048);
+    fx.add_app("app-0", app_asking(1024, 0));
+    fx.add_app("app-1", app_asking(1024, 0));
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason.empty());
+    BOOST_TEST(fx.book.app("app-1")->waiting_reason
+               == "asks for executors of at least 1 core and 1024 MiB; the largest free offer is 0 cores and 1024 MiB on w1");
+    // ... until it ends.
+    fx.book.unregister_application("app-0", app_state::finished);
+    BOOST_TEST(fx.book.app("app-1")->waiting_reason.empty());
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason.empty());
+  }
+  {
+    // Executors larger than the total it may have: it can never start.
+    book_fixture fx;
+    fx.add_worker("w1", 8, 8192);
+    fx.add_app("app-0", app_asking(1024, 1, 2));
+    BOOST_TEST(fx.book.app("app-0")->waiting_reason
+               == "asks for executors of 2 cores and 1024 MiB but at most 1 core in all (total-executor-cores)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_notes_come_after_the_first_delay_then_at_every_interval_until_placed) {
+  book_options o;
+  o.waiting_first_note_ms = 2000;
+  o.waiting_note_every_ms = 15000;
+  book_fixture fx{o};
+  fx.add_worker("w1", 2, 1024);
+  fx.add_app("app-0", app_asking(65536, 0));
+  fx.add_app("app-1", app_asking(512, 0));  // placed: never noted
+  auto t0 = fx.now;
+  BOOST_TEST(fx.book.waiting_notes(t0).empty());  // first seen waiting
+  BOOST_TEST(fx.book.waiting_notes(t0 + 1999).empty());
+  auto out = fx.book.waiting_notes(t0 + 2000);
+  auto notes = all_of<app_waiting_note>(out);
+  BOOST_REQUIRE(notes.size() == 1u);
+  BOOST_TEST(notes[0].app == "app-0");
+  BOOST_TEST(notes[0].message
+             == "asks for executors of at least 1 core and 65536 MiB; the largest free offer is 0 cores and 512 MiB on w1");
+  BOOST_TEST(fx.book.waiting_notes(t0 + 2000 + 14999).empty());
+  BOOST_TEST(all_of<app_waiting_note>(fx.book.waiting_notes(t0 + 17000)).size() == 1u);
+  BOOST_TEST(fx.book.waiting_notes(t0 + 17001).empty());
+  // The reason follows the offers: app-1 ends, and the message names the freed room.
+  fx.book.unregister_application("app-1", app_state::finished);
+  notes = all_of<app_waiting_note>(fx.book.waiting_notes(t0 + 32000));
+  BOOST_REQUIRE(notes.size() == 1u);
+  BOOST_TEST(notes[0].message
+             == "asks for executors of at least 1 core and 65536 MiB; the largest free offer is 2 cores and 1024 MiB on w1");
+  // A worker that can host it comes: no more notes, even long after.
+  fx.add_worker("big", 4, 131072);
+  BOOST_TEST(fx.book.waiting_notes(t0 + 100000).empty());
+  BOOST_TEST(fx.book.app("app-0")->waiting_reason.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_running_app_left_without_executors_is_noted_and_a_finished_one_never) {
+  book_options o;
+  o.waiting_first_note_ms = 0;
+  book_fixture fx{o};
+  fx.add_worker("w1", 2, 2048);
+  fx.add_app("app-0", app_asking(1024, 0));
+  fx.add_app("app-1", app_asking(1024, 0));
+  BOOST_TEST(fx.book.waiting_notes(fx.now).size() == 1u);  // app-1: no room
+  fx.book.kill_application("app-1", "enough");
+  fx.book.worker_lost("w1", "gone");
+  auto notes = all_of<app_waiting_note>(fx.book.waiting_notes(fx.now));
+  BOOST_REQUIRE(notes.size() == 1u);
+  BOOST_TEST(notes[0].app == "app-0");
+  BOOST_TEST(notes[0].message == "asks for executors of at least 1 core and 1024 MiB; no worker is alive");
+  BOOST_TEST(fx.book.app("app-1")->waiting_reason.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

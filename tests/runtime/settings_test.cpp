@@ -121,6 +121,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"driver.cores", "2"},             {"driver.memory", "256m"},
     {"master.retained-applications", "3"}, {"master.retained-drivers", "0"},
     {"master.executor-failures-per-worker", "5"},
+    {"master.executor-min-uptime", "7000"}, {"driver.max-relaunches", "6"},
     {"node.stop-grace", "101"},        {"driver.stop-grace", "102"},
     {"executor.stop-grace", "103"},    {"client.timeout", "104"},
     {"client.logs-timeout", "105"},    {"local-cluster.start-timeout", "106"},
@@ -162,6 +163,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.retained_applications == 3);
   BOOST_TEST(s.retained_drivers == 0);
   BOOST_TEST(s.executor_failures_per_worker == 5);
+  BOOST_TEST(s.executor_min_uptime_ms == 7000);
+  BOOST_TEST(s.driver_max_relaunches == 6);
   const std::vector<int32_t> timeouts{s.stop_grace_ms, s.driver_stop_grace_ms, s.executor_stop_grace_ms,
                                       s.client_timeout_ms, s.logs_timeout_ms, s.cluster_start_timeout_ms,
                                       s.cluster_register_timeout_ms, s.cluster_stop_grace_ms, s.worker_ask_timeout_ms,
