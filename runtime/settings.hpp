@@ -67,8 +67,10 @@ constexpr bool needs_remote_master(deploy_mode m) { return m == deploy_mode::clu
 /// local[N], of a worker, of an executor): beyond it thread creation fails or
 /// the machine thrashes long before anything useful happens.
 constexpr int32_t max_cores = 1024;
-/// The most workers local-cluster[N,C,M] and simulate start.
+/// The most workers local-cluster[N,C,M] and simulate start as processes.
 constexpr int32_t max_workers = 256;
+/// The most workers `simulate --threads` starts (threads of one process, one actor each).
+constexpr int32_t max_thread_workers = 4096;
 /// The most memory (MiB) a worker, executor or driver may be given: 64 TiB,
 /// so that byte counts derived from it never overflow.
 constexpr int64_t max_memory_mb = int64_t{1} << 26;
@@ -163,6 +165,11 @@ struct settings {
   int32_t retained_applications = 200;  ///< master.retained-applications: finished apps the master keeps
   int32_t retained_drivers = 200;       ///< master.retained-drivers: finished drivers the master keeps
   int32_t executor_failures_per_worker = 2; ///< master.executor-failures-per-worker: then excluded for that app
+
+  // -- chaos (local-cluster[N,C,M] and simulate only; runtime/chaos) -------------
+  int32_t chaos_seed = 0;               ///< chaos.seed / simulate --chaos: the fault schedule's seed; 0 = no chaos
+  int32_t chaos_interval_ms = 2000;     ///< chaos.interval / --chaos-interval: mean ms between faults
+  bool chaos_freeze = true;             ///< chaos.freeze: SIGSTOP/SIGCONT faults too (false: SIGKILL only)
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off
