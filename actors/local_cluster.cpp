@@ -21,6 +21,7 @@
 #include <mutex>
 #include <regex>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace troupe {
@@ -182,10 +183,13 @@ std::unique_ptr<chaos_runner> start_chaos(process_cluster& pc, const settings& s
   o.seed = static_cast<uint64_t>(s.chaos_seed);
   o.interval_ms = s.chaos_interval_ms;
   o.freeze = s.chaos_freeze;
+  o.max_faults = s.chaos_faults;
   chaos_shape shape{workers, supervised_drivers, has_recovery_dir(s)};
   std::cerr << "chaos: seed=" << s.chaos_seed << " interval=" << s.chaos_interval_ms << "ms workers=" << workers
             << (shape.supervised_drivers ? " drivers" : "") << (shape.recovery ? " master" : "")
-            << (o.freeze ? "" : " kill-only") << " (replay: --conf chaos.seed=" << s.chaos_seed << ")" << std::endl;
+            << (o.freeze ? "" : " kill-only")
+            << (o.max_faults > 0 ? " faults<=" + std::to_string(o.max_faults) : std::string{})
+            << " (replay: --conf chaos.seed=" << s.chaos_seed << ")" << std::endl;
   chaos_hooks hooks{[&pc](int32_t i) { return pc.worker_pid(i); }, [&pc](int32_t i) { return pc.restart_worker(i); },
                     [&pc] { return pc.master_pid(); }, [&pc] { return pc.restart_master(); }};
   auto runner = std::make_unique<chaos_runner>(chaos_schedule(o, shape), std::move(hooks), std::cerr);
@@ -283,6 +287,12 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
         std::exit(0);
       },
       grace);
+  }
+  // A thousand colocated workers and their executors hold several descriptors
+  // each (ports, guards): take the hard limit, not the usual soft 1024.
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
   }
   auto work = std::filesystem::temp_directory_path() / ("troupe-simulate-" + std::to_string(::getpid()));
   if (auto err = check_writable_dir("the simulated workers' directory", work.string()); !err.empty()) {

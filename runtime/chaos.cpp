@@ -79,8 +79,10 @@ std::vector<chaos_event> chaos_schedule(const chaos_options& o, const chaos_shap
   std::vector<chaos_event> drawn;
   std::vector<int64_t> worker_up_at(static_cast<size_t>(std::max(shape.workers, 0)), 0);
   int64_t master_up_at = 0;
+  int32_t faults = 0;
   for (int64_t t = interval / 2 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(interval)));
-       t < o.horizon_ms; t += interval / 2 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(interval)))) {
+       t < o.horizon_ms && (o.max_faults <= 0 || faults < o.max_faults);
+       t += interval / 2 + static_cast<int64_t>(rng.below(static_cast<uint64_t>(interval))), ++faults) {
     std::vector<int32_t> up;
     for (size_t w = 0; w < worker_up_at.size(); ++w)
       if (worker_up_at[w] <= t)

@@ -5,7 +5,8 @@
 // a failing run is replayed by its seed.
 //
 // What a schedule holds, in time order:
-// - a fault every `interval_ms` on average (uniform in [interval/2, 3*interval/2)):
+// - a fault every `interval_ms` on average (uniform in [interval/2, 3*interval/2)),
+//   up to `max_faults` of them (so that a job under chaos still ends):
 //   SIGKILL or SIGSTOP of a worker, an executor, a (supervised) driver, or
 //   SIGKILL of the master (only with a recovery dir);
 // - for every SIGSTOP, its SIGCONT after a pause in [interval/4, 2*interval];
@@ -55,6 +56,7 @@ struct chaos_options {
   int64_t horizon_ms = 3600000;     ///< no event after this time
   bool freeze = true;               ///< draw SIGSTOP/SIGCONT faults too (false: SIGKILL only)
   int64_t restart_delay_ms = 0;     ///< kill -> restart of a worker/master; 0 = interval/2
+  int32_t max_faults = 0;           ///< at most this many faults (then the run goes undisturbed); 0 = no limit
 };
 
 /// One step of a schedule.

@@ -207,6 +207,8 @@ const std::vector<conf_def>& conf_table() {
      "mean ms between the faults of chaos.seed"},
     {"chaos.freeze", &s::chaos_freeze, t::boolean, 0, 0,
      "chaos.seed also freezes processes (SIGSTOP, then SIGCONT); false: SIGKILL only"},
+    {"chaos.faults", &s::chaos_faults, t::integer, 0, int32_max,
+     "at most this many faults of chaos.seed, then the run goes on undisturbed; 0 = no limit"},
     // -- network --
     {"network.max-frame-size", &s::max_frame_bytes, t::bytes, 0, 0,
      "largest message a peer may send before its connection is closed (must exceed shuffle.fetch-chunk-size)"},

@@ -170,6 +170,7 @@ struct settings {
   int32_t chaos_seed = 0;               ///< chaos.seed / simulate --chaos: the fault schedule's seed; 0 = no chaos
   int32_t chaos_interval_ms = 2000;     ///< chaos.interval / --chaos-interval: mean ms between faults
   bool chaos_freeze = true;             ///< chaos.freeze: SIGSTOP/SIGCONT faults too (false: SIGKILL only)
+  int32_t chaos_faults = 0;             ///< chaos.faults: at most this many faults; 0 = no limit
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off

@@ -4,7 +4,8 @@
 // checked against the sequential reference. The seeds and the faults each run
 // injected go to the test log (--log_level=message), so that a failing seed
 // is replayed with `troupe submit --master local-cluster[3,1,1024] --conf
-// chaos.seed=S --conf chaos.interval=400 ...`.
+// chaos.seed=S --conf chaos.interval=150 --conf chaos.faults=8 ...` (and the
+// other --conf flags of run_seed).
 #include "tests/apps/references.hpp"
 #include "tests/integration/cluster.hpp"
 #include "tests/integration/inputs.hpp"
@@ -21,8 +22,10 @@ using namespace troupe::itest;
 namespace {
 
 constexpr int seeds = 10;
-/// Mean ms between faults: several faults in a job of a few seconds.
-constexpr int interval_ms = 400;
+/// Mean ms between faults: the jobs here take about a second undisturbed.
+constexpr int interval_ms = 150;
+/// Faults per run: then the job goes on undisturbed, so that every run ends.
+constexpr int max_faults = 8;
 
 /// The inputs, written once for the suite.
 struct chaos_inputs {
@@ -60,6 +63,8 @@ void run_seed(int seed, const std::vector<std::string>& app_args, const std::fun
                                 "chaos.seed=" + std::to_string(seed),
                                 "--conf",
                                 "chaos.interval=" + std::to_string(interval_ms),
+                                "--conf",
+                                "chaos.faults=" + std::to_string(max_faults),
                                 // Small splits: several map tasks per stage, on every worker.
                                 "--conf",
                                 "text-file.split-size=32k",

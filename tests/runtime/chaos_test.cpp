@@ -193,4 +193,25 @@ BOOST_AUTO_TEST_CASE(faults_come_about_every_interval_and_stop_at_the_horizon) {
   BOOST_TEST(faults < 150);
 }
 
+BOOST_AUTO_TEST_CASE(max_faults_bounds_the_faults_and_keeps_their_undo_events) {
+  auto o = options(5, 100, 600000);
+  o.max_faults = 6;
+  auto s = chaos_schedule(o, chaos_shape{3, false, false});
+  int faults = 0;
+  for (auto& e : s)
+    faults += is_fault(e) ? 1 : 0;
+  BOOST_TEST(faults == 6, text(s));
+  BOOST_TEST(max_workers_down(s, 3) <= 2);
+  // The bounded schedule's faults are the unbounded one's first six.
+  auto all = chaos_schedule(options(5, 100, 600000), chaos_shape{3, false, false});
+  std::vector<std::string> bounded, first;
+  for (auto& e : s)
+    if (is_fault(e))
+      bounded.push_back(describe(e));
+  for (auto& e : all)
+    if (is_fault(e) && first.size() < 6)
+      first.push_back(describe(e));
+  BOOST_TEST((bounded == first));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
