@@ -119,6 +119,9 @@ struct driver_state {
   std::shared_ptr<driver_bridge> bridge;
   std::map<executor_id, caf::actor> executors;
   std::map<executor_id, std::string> peer_addresses;  // where each executor serves blocks
+  // Addresses every executor was told (executors holding map outputs or cached
+  // blocks), and holders to tell at the next dispatch (see announce_peers).
+  std::map<executor_id, std::string> announced_peers, unannounced_peers;
   std::map<executor_id, std::chrono::steady_clock::time_point> last_seen;
   // Executors this driver dropped: never trusted again. Whatever they send
   // later (results of dead attempts, heartbeats, a re-registration) is
@@ -149,8 +152,27 @@ struct driver_state {
 
 using self_ptr = caf::stateful_actor<driver_state>*;
 
+/// Tells every executor where the executors that came to hold blocks since the
+/// last call serve them, before dispatch sends any task that could read them.
+/// Only holders are announced, once: telling every executor every address on
+/// each registration cost O(E^3) bytes (1,000 executors: gigabytes, whose
+/// encoding kept the middleman busy past network.timeout, and the connection
+/// to the master dropped).
+void announce_peers(self_ptr self) {
+  auto& st = self->state;
+  if (st.unannounced_peers.empty())
+    return;
+  executor_peers news{std::move(st.unannounced_peers)};
+  st.unannounced_peers.clear();
+  for (auto& [id, addr] : news.addresses)
+    st.announced_peers[id] = addr;
+  for (auto& [id, e] : st.executors)
+    self->send(e, news);
+}
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  announce_peers(self);
   for (auto& t : st.dag->schedule()) {
     auto it = st.executors.find(t.executor);
     if (it != st.executors.end())
@@ -212,6 +234,8 @@ void lose_executor(self_ptr self, const executor_id& exec, const std::string& wh
   st.lost_executors[exec] = it->second;
   st.executors.erase(it);
   st.peer_addresses.erase(exec);
+  st.announced_peers.erase(exec);
+  st.unannounced_peers.erase(exec);
   st.last_seen.erase(exec);
   auto loss = st.dag->remove_executor(exec);
   log::driver()->warn("executor lost app={} exec={} reason={} running_tasks_lost={} map_outputs_lost={}", st.app,
@@ -520,10 +544,12 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         st.last_seen[r.exec] = std::chrono::steady_clock::now();
         st.peer_addresses[r.exec] = r.host + ":" + std::to_string(r.port);
         self->monitor(r.executor);
-        // Every executor learns where the others serve their blocks, before
-        // any task that could read from the new one.
-        for (auto& [id, e] : st.executors)
-          self->send(e, executor_peers{st.peer_addresses});
+        // Every executor learns where the others serve their blocks before
+        // any task that could read from them: the new one learns the holders
+        // now, everyone learns new holders in dispatch (announce_peers).
+        st.announced_peers.erase(r.exec);
+        if (!st.announced_peers.empty())
+          self->send(r.executor, executor_peers{st.announced_peers});
         st.dag->add_executor(r.exec, r.cores, st.opts.extra_tasks);
         st.bridge->set_cores(st.dag->total_cores());
         log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
@@ -565,6 +591,10 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
       [=](task_finished& t) {
         if (from_lost_executor(self, t.exec, "a task result"))
           return;
+        auto& st = self->state;
+        if ((!t.map_sizes.empty() || !t.cached_nodes.empty()) && st.announced_peers.count(t.exec) == 0)
+          if (auto a = st.peer_addresses.find(t.exec); a != st.peer_addresses.end())
+            st.unannounced_peers[t.exec] = a->second;
         std::vector<std::pair<node_id, int32_t>> cached;
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);

@@ -6,6 +6,7 @@
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
 #include "actors/signals.hpp"
+#include "runtime/chaos_runner.hpp"
 #include "runtime/node_command.hpp"
 #include "runtime/path_check.hpp"
 #include "runtime/process.hpp"
@@ -16,8 +17,11 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace troupe {
@@ -27,6 +31,8 @@ namespace {
 using namespace std::chrono_literals;
 
 /// A master and workers as child processes, stopped (by pid) when it goes.
+/// A chaos runner may kill and restart them from its thread: every pid table
+/// access holds the mutex.
 class process_cluster {
 public:
   explicit process_cluster(const settings& s)
@@ -39,19 +45,27 @@ public:
   /// Starts the master; returns its port, or 0 with `error` set.
   uint16_t start_master(uint16_t port, std::string& error) {
     auto out = (dir_ / "master.out").string();
-    master_pid_ = start_process(master_command(s_, port), out, (dir_ / "master.err").string());
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      master_pid_ = start_process(master_command(s_, port), out, (dir_ / "master.err").string());
+    }
     // The master prints its URL once it listens.
     static const std::regex url{R"(troupe://127\.0\.0\.1:(\d+))"};
     auto limit = std::chrono::milliseconds(s_.cluster_start_timeout_ms);
     for (auto deadline = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < deadline;) {
       std::smatch m;
       auto text = read_tail(out, 4096);
-      if (std::regex_search(text, m, url))
-        return static_cast<uint16_t>(std::stoi(m[1]));
-      if (auto e = wait_for(master_pid_, 0ms)) {
-        master_pid_ = 0;
-        error = "the master exited (" + e->describe() + "): " + read_tail((dir_ / "master.err").string(), 2000);
-        return 0;
+      if (std::regex_search(text, m, url)) {
+        master_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+        return master_port_;
+      }
+      {
+        std::lock_guard<std::mutex> lock{mutex_};
+        if (auto e = wait_for(master_pid_, 0ms)) {
+          master_pid_ = 0;
+          error = "the master exited (" + e->describe() + "): " + read_tail((dir_ / "master.err").string(), 2000);
+          return 0;
+        }
       }
       std::this_thread::sleep_for(10ms);  // poll interval
     }
@@ -60,32 +74,137 @@ public:
   }
 
   void start_worker(uint16_t master_port, int32_t cores, int64_t memory_mb) {
-    auto name = "worker-" + std::to_string(worker_pids_.size());
-    auto argv = worker_command(s_, master_port, cores, memory_mb, (dir_ / name).string());
-    worker_pids_.push_back(start_process(argv, (dir_ / (name + ".out")).string(), (dir_ / (name + ".err")).string()));
+    std::lock_guard<std::mutex> lock{mutex_};
+    auto name = "worker-" + std::to_string(workers_.size());
+    worker w;
+    w.argv = worker_command(s_, master_port, cores, memory_mb, (dir_ / name).string());
+    w.out = (dir_ / (name + ".out")).string();
+    w.err = (dir_ / (name + ".err")).string();
+    w.pid = start_process(w.argv, w.out, w.err);
+    workers_.push_back(std::move(w));
+  }
+
+  // -- what a chaos runner may do ------------------------------------------------
+
+  /// Worker i's pid (0 once stopped), -1 past the last.
+  pid_t worker_pid(int32_t i) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return i >= 0 && static_cast<size_t>(i) < workers_.size() ? workers_[static_cast<size_t>(i)].pid : -1;
+  }
+
+  /// Reaps worker i (the runner killed it) and starts it again with the same command line.
+  pid_t restart_worker(int32_t i) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    if (stopped_ || i < 0 || static_cast<size_t>(i) >= workers_.size())
+      return 0;
+    auto& w = workers_[static_cast<size_t>(i)];
+    if (w.pid > 0)
+      stop_process(w.pid, 0ms);  // SIGKILLed already: only reaps it
+    w.pid = 0;
+    try {
+      w.pid = start_process(w.argv, w.out, w.err);
+    } catch (const std::exception&) {
+    }
+    return w.pid;
+  }
+
+  pid_t master_pid() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return master_pid_;
+  }
+
+  /// Reaps the master (the runner killed it) and starts it again on the same port.
+  pid_t restart_master() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    if (stopped_ || master_port_ == 0)
+      return 0;
+    if (master_pid_ > 0)
+      stop_process(master_pid_, 0ms);
+    master_pid_ = 0;
+    try {
+      master_pid_ = start_process(master_command(s_, master_port_), (dir_ / "master.out").string(),
+                                  (dir_ / "master.err").string());
+    } catch (const std::exception&) {
+    }
+    return master_pid_;
   }
 
   /// Stops workers (they stop their executors and drivers), then the master.
   void stop() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    stopped_ = true;
     auto grace = std::chrono::milliseconds(s_.cluster_stop_grace_ms);
-    for (auto pid : worker_pids_)
-      ::kill(pid, SIGTERM);
-    for (auto pid : worker_pids_)
-      stop_process(pid, grace);
-    worker_pids_.clear();
-    if (master_pid_ > 0)
+    for (auto& w : workers_)
+      if (w.pid > 0) {
+        ::kill(w.pid, SIGCONT);  // a frozen worker cannot act on SIGTERM
+        ::kill(w.pid, SIGTERM);
+      }
+    for (auto& w : workers_)
+      if (w.pid > 0)
+        stop_process(w.pid, grace);
+    workers_.clear();
+    if (master_pid_ > 0) {
+      ::kill(master_pid_, SIGCONT);
       stop_process(master_pid_, grace);
+    }
     master_pid_ = 0;
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
 private:
+  struct worker {
+    std::vector<std::string> argv;
+    std::string out, err;
+    pid_t pid = 0;
+  };
   settings s_;
   std::filesystem::path dir_;
+  std::mutex mutex_;
+  bool stopped_ = false;
   pid_t master_pid_ = 0;
-  std::vector<pid_t> worker_pids_;
+  uint16_t master_port_ = 0;
+  std::vector<worker> workers_;
 };
+
+/// The master's recovery directory, when one is set (master.recovery-dir).
+bool has_recovery_dir(const settings& s) {
+  auto it = s.conf.find("master.recovery-dir");
+  return it != s.conf.end() && !it->second.empty();
+}
+
+/// The chaos runner of a process cluster, when chaos.seed is set; prints what
+/// it will do first, so that a run can be replayed.
+std::unique_ptr<chaos_runner> start_chaos(process_cluster& pc, const settings& s, int32_t workers,
+                                          bool supervised_drivers) {
+  if (s.chaos_seed == 0)
+    return nullptr;
+  chaos_options o;
+  o.seed = static_cast<uint64_t>(s.chaos_seed);
+  o.interval_ms = s.chaos_interval_ms;
+  o.freeze = s.chaos_freeze;
+  o.max_faults = s.chaos_faults;
+  chaos_shape shape{workers, supervised_drivers, has_recovery_dir(s)};
+  std::cerr << "chaos: seed=" << s.chaos_seed << " interval=" << s.chaos_interval_ms << "ms workers=" << workers
+            << (shape.supervised_drivers ? " drivers" : "") << (shape.recovery ? " master" : "")
+            << (o.freeze ? "" : " kill-only")
+            << (o.max_faults > 0 ? " faults<=" + std::to_string(o.max_faults) : std::string{})
+            << " (replay: --conf chaos.seed=" << s.chaos_seed << ")" << std::endl;
+  chaos_hooks hooks{[&pc](int32_t i) { return pc.worker_pid(i); }, [&pc](int32_t i) { return pc.restart_worker(i); },
+                    [&pc] { return pc.master_pid(); }, [&pc] { return pc.restart_master(); }};
+  auto runner = std::make_unique<chaos_runner>(chaos_schedule(o, shape), std::move(hooks), std::cerr);
+  runner->start();
+  return runner;
+}
+
+/// Stops a chaos runner (if any) and says what it did.
+void stop_chaos(std::unique_ptr<chaos_runner>& runner, const settings& s) {
+  if (!runner)
+    return;
+  runner->stop();
+  std::cerr << "chaos: seed=" << s.chaos_seed << " done, " << runner->faults() << " faults injected" << std::endl;
+  runner.reset();
+}
 
 /// Starts a master and `workers` workers as processes and waits until they are registered.
 uint16_t start_process_cluster(process_cluster& pc, const settings& s, uint16_t port, int32_t workers, int32_t cores,
@@ -127,13 +246,22 @@ int run_local_cluster(const settings& s, const std::function<int(const settings&
     client.executor_memory_mb = s.master.cluster_memory_mb;
   client.master.host = "127.0.0.1";
   client.master.port = port;
-  return submit(client);
+  auto chaos = start_chaos(pc, s, s.master.cluster_workers, false);
+  auto code = submit(client);
+  stop_chaos(chaos, s);
+  return code;
 }
 
 int run_simulate(const settings& s, int32_t workers, bool threads) {
   auto cores = default_cores(s);
   auto memory = s.memory_mb > 0 ? s.memory_mb : std::max<int64_t>(s.executor_memory_mb, 1024);
   auto grace = std::chrono::milliseconds(s.stop_grace_ms);
+  if (threads && s.chaos_seed != 0) {
+    std::cerr << "error: chaos.seed needs workers as processes: with --threads every worker is a thread of this "
+                 "one process, which no signal can fault alone"
+              << std::endl;
+    return 2;
+  }
   if (!threads) {
     process_cluster pc(s);
     std::string error;
@@ -145,6 +273,8 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
     std::cout << "troupe master listening on troupe://127.0.0.1:" << port << "\n"
               << workers << " workers (" << cores << " cores, " << memory << " MiB each) as processes; "
               << "Ctrl-C stops them" << std::endl;
+    // Cluster-mode drivers are faulted too: submit them with --supervise.
+    auto chaos = start_chaos(pc, s, workers, true);
     return run_with_signals(
       [&] {
         while (true)
@@ -152,10 +282,17 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
         return 0;
       },
       [&](int) {
+        stop_chaos(chaos, s);
         pc.stop();
         std::exit(0);
       },
       grace);
+  }
+  // A thousand colocated workers and their executors hold several descriptors
+  // each (ports, guards): take the hard limit, not the usual soft 1024.
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
   }
   auto work = std::filesystem::temp_directory_path() / ("troupe-simulate-" + std::to_string(::getpid()));
   if (auto err = check_writable_dir("the simulated workers' directory", work.string()); !err.empty()) {

@@ -30,8 +30,16 @@ caf::expected<uint16_t> publish_guarded(caf::actor_system& sys, const caf::actor
   }
   auto public_port = guard->port();
   // The guard lives as long as the actor: its thread is joined when the actor
-  // terminates, so ~actor_system has nothing extra to wait for.
-  caf::actor_cast<caf::abstract_actor*>(a)->attach_functor([guard] { guard->stop(); });
+  // terminates, so ~actor_system has nothing extra to wait for. CAF keeps the
+  // private port open after its actor is gone: close it too, or every
+  // executor of a worker in thread isolation leaks a listening socket.
+  auto mm = sys.middleman().actor_handle();
+  auto whom = a.address();
+  auto private_port = *inner;
+  caf::actor_cast<caf::abstract_actor*>(a)->attach_functor([guard, mm, whom, private_port] {
+    guard->stop();
+    caf::anon_send(mm, caf::unpublish_atom::value, whom, private_port);
+  });
   return public_port;
 }
 

@@ -115,7 +115,11 @@ flag_parser port_flag() {
 
 flag_parser workers_flag() {
   return [](parse_state& p, const std::string& name, const std::string& v) {
-    return parse_int_into(p.cl.simulate_workers, name, v, 1, max_workers);
+    // The bound depends on --threads, which may come later: checked in parse_simulate.
+    if (parse_int_into(p.cl.simulate_workers, name, v, 1, max_thread_workers).empty())
+      return std::string{};
+    return "flag " + name + " needs an integer in 1.." + std::to_string(max_workers) + " (1.."
+           + std::to_string(max_thread_workers) + " with --threads), got '" + v + "'";
   };
 }
 
@@ -232,10 +236,14 @@ const std::vector<command_def>& commands() {
     {"simulate", "simulate --workers N [OPTIONS]",
      "keep a master and N workers up on loopback",
      "Starts a master and N workers on loopback and keeps them up until interrupted.",
-     {{"--workers", "N", "number of workers (required, 1.." + std::to_string(max_workers) + ")", workers_flag()},
+     {{"--workers", "N", "number of workers (required, 1.." + std::to_string(max_workers) + ",\n"
+                         "1.." + std::to_string(max_thread_workers) + " with --threads)", workers_flag()},
       {"--cores", "C", "cores per worker (hardware threads)", int_flag(&s::cores, 1, max_cores)},
       {"--memory", "SIZE", "memory per worker (default: RAM - 1 GiB)", memory_flag()},
       {"--threads", "", "workers as threads of this process", switch_flag(&command_line::simulate_threads)},
+      {"--chaos", "SEED", "apply the fault schedule of SEED to the workers,\n"
+                          "executors and drivers (conf chaos.seed)", conf_flag("chaos.seed")},
+      {"--chaos-interval", "MS", "mean ms between faults (conf chaos.interval)", conf_flag("chaos.interval")},
       {"--port", "P", "the master's port (default 7077)", port_flag()},
       conf, props, level}},
     {"status", "status --master troupe://host:port [DRIVER_ID]",
@@ -445,6 +453,12 @@ void parse_simulate(command_line& cl, option_parser& p) {
     return;
   if (cl.simulate_workers < 1)
     p.fail("simulate needs --workers N (N >= 1)");
+  else if (!cl.simulate_threads && cl.simulate_workers > max_workers)
+    p.fail("flag --workers needs an integer in 1.." + std::to_string(max_workers) + " for workers as processes (1.."
+           + std::to_string(max_thread_workers) + " with --threads), got '" + std::to_string(cl.simulate_workers) + "'");
+  else if (cl.simulate_threads && cl.opts.chaos_seed != 0)
+    p.fail("--chaos (chaos.seed) needs workers as processes: with --threads every worker is a thread of this "
+           "one process, which no signal can fault alone");
   else if (!p.port_given())
     cl.opts.port = 7077;
 }

@@ -224,6 +224,15 @@ const std::vector<conf_def>& conf_table() {
      "ms an executor may take to reach its driver"},
     {"shuffle.fetch-timeout", &s::fetch_timeout_ms, t::integer, 1, int32_max,
      "ms of silence from a peer before a block fetch counts as failed"},
+    // -- chaos (local-cluster and simulate only) --
+    {"chaos.seed", &s::chaos_seed, t::integer, 0, int32_max,
+     "local-cluster/simulate: apply the fault schedule of this seed to the cluster's processes; 0 = none"},
+    {"chaos.interval", &s::chaos_interval_ms, t::integer, 50, int32_max,
+     "mean ms between the faults of chaos.seed"},
+    {"chaos.freeze", &s::chaos_freeze, t::boolean, 0, 0,
+     "chaos.seed also freezes processes (SIGSTOP, then SIGCONT); false: SIGKILL only"},
+    {"chaos.faults", &s::chaos_faults, t::integer, 0, int32_max,
+     "at most this many faults of chaos.seed, then the run goes on undisturbed; 0 = no limit"},
     // -- network --
     {"network.max-frame-size", &s::max_frame_bytes, t::bytes, 0, 0,
      "largest message a peer may send before its connection is closed (must exceed shuffle.fetch-chunk-size)"},

@@ -67,8 +67,10 @@ constexpr bool needs_remote_master(deploy_mode m) { return m == deploy_mode::clu
 /// local[N], of a worker, of an executor): beyond it thread creation fails or
 /// the machine thrashes long before anything useful happens.
 constexpr int32_t max_cores = 1024;
-/// The most workers local-cluster[N,C,M] and simulate start.
+/// The most workers local-cluster[N,C,M] and simulate start as processes.
 constexpr int32_t max_workers = 256;
+/// The most workers `simulate --threads` starts (threads of one process, one actor each).
+constexpr int32_t max_thread_workers = 4096;
 /// The most memory (MiB) a worker, executor or driver may be given: 64 TiB,
 /// so that byte counts derived from it never overflow.
 constexpr int64_t max_memory_mb = int64_t{1} << 26;
@@ -178,6 +180,12 @@ struct settings {
   int32_t worker_master_reconnect_ms = default_ms::worker_master_reconnect; ///< worker.master-reconnect-timeout
   int32_t executor_min_uptime_ms = 5000;    ///< master.executor-min-uptime: failures after running this long do not count
   int32_t driver_max_relaunches = 3;        ///< driver.max-relaunches: of a supervised cluster-mode driver
+
+  // -- chaos (local-cluster[N,C,M] and simulate only; runtime/chaos) -------------
+  int32_t chaos_seed = 0;               ///< chaos.seed / simulate --chaos: the fault schedule's seed; 0 = no chaos
+  int32_t chaos_interval_ms = 2000;     ///< chaos.interval / --chaos-interval: mean ms between faults
+  bool chaos_freeze = true;             ///< chaos.freeze: SIGSTOP/SIGCONT faults too (false: SIGKILL only)
+  int32_t chaos_faults = 0;             ///< chaos.faults: at most this many faults; 0 = no limit
 
   // -- output -------------------------------------------------------------------
   std::string log_level = "warn";       ///< --log-level / log.level: trace..off

@@ -137,6 +137,8 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"task.speculation.quantile", "0.5"}, {"task.speculation.interval", "50"},
     {"master.recovery-dir", "/var/lib/troupe"}, {"master.recovery-timeout", "2500"},
     {"driver.master-reconnect-timeout", "7000"}, {"worker.master-reconnect-timeout", "8000"},
+    {"chaos.seed", "9"},               {"chaos.interval", "300"},
+    {"chaos.freeze", "false"},         {"chaos.faults", "4"},
   };
   for (const auto& [k, v] : pairs)
     BOOST_TEST(apply_conf(s, k, v).empty(), k);
@@ -165,6 +167,10 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.executor_failures_per_worker == 5);
   BOOST_TEST(s.executor_min_uptime_ms == 7000);
   BOOST_TEST(s.driver_max_relaunches == 6);
+  BOOST_TEST(s.chaos_seed == 9);
+  BOOST_TEST(s.chaos_interval_ms == 300);
+  BOOST_TEST(!s.chaos_freeze);
+  BOOST_TEST(s.chaos_faults == 4);
   const std::vector<int32_t> timeouts{s.stop_grace_ms, s.driver_stop_grace_ms, s.executor_stop_grace_ms,
                                       s.client_timeout_ms, s.logs_timeout_ms, s.cluster_start_timeout_ms,
                                       s.cluster_register_timeout_ms, s.cluster_stop_grace_ms, s.worker_ask_timeout_ms,

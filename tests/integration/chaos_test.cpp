@@ -1,0 +1,141 @@
+// Integration, seeded chaos: word_count, sort and page_rank on
+// local-cluster[3,1,1024] under the fault schedules of seeds 1..10 (SIGKILL
+// and SIGSTOP/SIGCONT of workers and executors, runtime/chaos), each result
+// checked against the sequential reference. The seeds and the faults each run
+// injected go to the test log (--log_level=message), so that a failing seed
+// is replayed with `troupe submit --master local-cluster[3,1,1024] --conf
+// chaos.seed=S --conf chaos.interval=150 --conf chaos.faults=8 ...` (and the
+// other --conf flags of run_seed).
+#include "tests/apps/references.hpp"
+#include "tests/integration/cluster.hpp"
+#include "tests/integration/inputs.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace troupe::itest;
+
+namespace {
+
+constexpr int seeds = 10;
+/// Mean ms between faults: the jobs here take about a second undisturbed.
+constexpr int interval_ms = 150;
+/// Faults per run: then the job goes on undisturbed, so that every run ends.
+constexpr int max_faults = 8;
+
+/// The inputs, written once for the suite.
+struct chaos_inputs {
+  static inline chaos_inputs* instance = nullptr;
+  temp_dir data{"troupe-itest-chaos"};
+  std::string text, text_path, sort_input, sort_path, edges, edges_path;
+  chaos_inputs() {
+    text = make_text();
+    text_path = data.write("words.txt", text);
+    sort_input = make_sort_input();
+    sort_path = data.write("lines.txt", sort_input);
+    edges = make_edges();
+    edges_path = data.write("edges.txt", edges);
+    instance = this;
+  }
+  ~chaos_inputs() { instance = nullptr; }
+};
+
+/// The "chaos: ..." lines a run printed.
+std::string chaos_lines(const std::string& err) {
+  std::string out;
+  for (auto& line : lines_of(err))
+    if (line.rfind("chaos: ", 0) == 0)
+      out += "    " + line + "\n";
+  return out;
+}
+
+/// Runs APP_ARGS on local-cluster[3,1,1024] under `seed`'s schedule; logs the
+/// faults; `check` judges stdout. Returns whether the run succeeded.
+void run_seed(int seed, const std::vector<std::string>& app_args, const std::function<void(const std::string&)>& check) {
+  std::vector<std::string> args{"submit",
+                                "--master",
+                                "local-cluster[3,1,1024]",
+                                "--conf",
+                                "chaos.seed=" + std::to_string(seed),
+                                "--conf",
+                                "chaos.interval=" + std::to_string(interval_ms),
+                                "--conf",
+                                "chaos.faults=" + std::to_string(max_faults),
+                                // Small splits: several map tasks per stage, on every worker.
+                                "--conf",
+                                "text-file.split-size=32k",
+                                // Quick failure detection, as the faults come every few hundred ms.
+                                "--conf",
+                                "worker.timeout=2000",
+                                "--conf",
+                                "heartbeat.interval=200",
+                                "--conf",
+                                "network.timeout=1000"};
+  args.insert(args.end(), app_args.begin(), app_args.end());
+  auto start = clock::now();
+  auto r = troupe_cmd(args, 90s);
+  auto took = seconds_since(start);
+  auto faults = chaos_lines(r.err);
+  BOOST_TEST_MESSAGE("chaos seed " << seed << ", " << app_args.front() << ": exit " << r.exit_code
+                                   << (r.timed_out ? " (timed out)" : "") << " after " << took << " s\n"
+                                   << faults);
+  BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
+  BOOST_TEST_REQUIRE(contains(r.err, "chaos: seed=" + std::to_string(seed)), describe(r));
+  BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << "), faults:\n" << faults);
+  BOOST_TEST((r.exit_code == 0 && !r.timed_out), describe(r));
+  if (r.exit_code == 0 && !r.timed_out)
+    check(r.out);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(chaos, *boost::unit_test::fixture<chaos_inputs>() * boost::unit_test::timeout(420))
+
+BOOST_AUTO_TEST_CASE(word_count_is_exact_under_ten_chaos_seeds) {
+  auto& in = *chaos_inputs::instance;
+  auto want = expected_word_count(in.text);
+  for (int seed = 1; seed <= seeds; ++seed)
+    run_seed(seed, {"word_count", in.text_path}, [&](const std::string& out) {
+      BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
+      BOOST_TEST(out == want);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(sort_is_exact_under_ten_chaos_seeds) {
+  auto& in = *chaos_inputs::instance;
+  auto want = sorted_text(in.sort_input);
+  auto lines = std::to_string(lines_of(in.sort_input).size());
+  for (int seed = 1; seed <= seeds; ++seed) {
+    auto out_dir = in.data / ("sorted-" + std::to_string(seed));
+    run_seed(seed, {"sort", in.sort_path, out_dir}, [&](const std::string& out) {
+      BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
+      BOOST_TEST(contains(out, "sorted " + lines + " lines"), out);
+      auto parts = read_parts(out_dir);
+      BOOST_TEST_INFO("chaos seed " << seed << ": " << parts.size() << " bytes sorted vs " << want.size());
+      BOOST_TEST((parts == want));
+    });
+  }
+}
+
+BOOST_AUTO_TEST_CASE(page_rank_is_exact_under_ten_chaos_seeds) {
+  auto& in = *chaos_inputs::instance;
+  auto want = seq_page_rank(in.edges, 5);
+  for (int seed = 1; seed <= seeds; ++seed)
+    run_seed(seed, {"page_rank", in.edges_path, "5"}, [&](const std::string& out) {
+      BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
+      check_rank_output(out, ' ', want);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(simulate_refuses_chaos_with_threads) {
+  auto r = troupe_cmd({"simulate", "--threads", "--workers", "2", "--chaos", "3", "--port", "0"}, 20s);
+  BOOST_TEST(r.exit_code == 2, describe(r));
+  BOOST_TEST(contains(r.err, "--threads"), describe(r));
+  BOOST_TEST(contains(r.err, "chaos"), describe(r));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
