@@ -48,9 +48,38 @@ std::vector<std::string> split_words(std::string_view line) {
   return words;
 }
 
+namespace {
+
+/// True for the names a save writes: `part-NNNNN` and its hidden `.part-*.tmp` temporaries.
+bool is_output_file(const std::string& name) {
+  return name.rfind("part-", 0) == 0 || (name.rfind(".part-", 0) == 0 && name.size() > 4
+                                          && name.compare(name.size() - 4, 4, ".tmp") == 0);
+}
+
+/// A directory left by a failed save: only `_FAILED`, temporaries and part files.
+bool is_failed_output(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / "_FAILED", ec))
+    return false;
+  for (auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name != "_FAILED" && !is_output_file(name))
+      return false;
+  }
+  return !ec;
+}
+
+} // namespace
+
 std::string detail::make_output_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (fs::exists(dir, ec) && is_failed_output(dir)) {
+    // What a failed run left: it holds no result, so a new run may take it.
+    fs::remove_all(dir, ec);
+    if (ec)
+      throw std::runtime_error("cannot clear the failed output directory '" + dir + "': " + ec.message());
+  }
   if (fs::exists(dir, ec))
     throw std::runtime_error("output directory '" + dir + "' already exists");
   if (!fs::create_directories(dir, ec) || ec)
@@ -58,10 +87,31 @@ std::string detail::make_output_dir(const std::string& dir) {
   return fs::absolute(dir).string();
 }
 
-void detail::mark_output_done(const std::string& dir) {
+void detail::commit_output(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind(".part-", 0) == 0)
+      stale.push_back(e.path());
+  for (auto& p : stale)
+    fs::remove(p, ec);
   std::ofstream f(dir + "/_SUCCESS");
   if (!f)
     throw std::runtime_error("cannot write '" + dir + "/_SUCCESS'");
+}
+
+void detail::abort_output(const std::string& dir, const std::string& reason) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // _FAILED first: an attempt still running sees it and does not commit its part.
+  std::ofstream(dir + "/_FAILED") << reason << '\n';
+  std::vector<fs::path> written;
+  for (auto& e : fs::directory_iterator(dir, ec))
+    if (is_output_file(e.path().filename().string()))
+      written.push_back(e.path());
+  for (auto& p : written)
+    fs::remove(p, ec);
 }
 
 } // namespace troupe

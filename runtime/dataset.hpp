@@ -420,8 +420,12 @@ namespace detail {
 /// Creates `dir` (and its parents) and returns its absolute path; throws if
 /// it exists already or cannot be made.
 std::string make_output_dir(const std::string& dir);
-/// Writes the empty `dir/_SUCCESS` marker.
-void mark_output_done(const std::string& dir);
+/// Commits a finished save: removes the hidden temporaries that killed or
+/// lost attempts left behind, then writes the empty `dir/_SUCCESS` marker.
+void commit_output(const std::string& dir);
+/// Aborts a failed save: removes every part file and temporary, and writes
+/// `dir/_FAILED` holding `reason` (a later run may reuse such a directory).
+void abort_output(const std::string& dir, const std::string& reason);
 } // namespace detail
 
 template <class T>
@@ -429,9 +433,14 @@ int64_t dataset<T>::save_as_text_file(const std::string& path) const {
   // Executors may run in another working directory: they get the absolute path.
   auto dir = detail::make_output_dir(path);
   int64_t n = 0;
-  for (auto& bytes : run(std::make_shared<ops::save_op<T>>(dir), "save_as_text_file"))
-    n += decode<int64_t>(bytes);
-  detail::mark_output_done(dir);
+  try {
+    for (auto& bytes : run(std::make_shared<ops::save_op<T>>(dir), "save_as_text_file"))
+      n += decode<int64_t>(bytes);
+  } catch (const std::exception& e) {
+    detail::abort_output(dir, e.what());
+    throw;
+  }
+  detail::commit_output(dir);
   return n;
 }
 

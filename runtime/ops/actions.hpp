@@ -160,7 +160,17 @@ public:
       }
       throw;
     }
-    if (std::fclose(f) != 0 || std::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    if (std::fclose(f) != 0) {
+      std::remove(tmp_path.c_str());
+      throw std::runtime_error("save_as_text_file: cannot finish '" + tmp_path + "'");
+    }
+    // The job failed meanwhile (abort_output wrote _FAILED): this attempt must not commit.
+    if (std::FILE* failed = std::fopen((dir_ + "/_FAILED").c_str(), "rb")) {
+      std::fclose(failed);
+      std::remove(tmp_path.c_str());
+      throw std::runtime_error("save_as_text_file: the job writing '" + dir_ + "' has failed");
+    }
+    if (std::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
       std::remove(tmp_path.c_str());
       throw std::runtime_error("save_as_text_file: cannot finish '" + final_path + "'");
     }

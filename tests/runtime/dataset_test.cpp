@@ -348,6 +348,46 @@ BOOST_AUTO_TEST_CASE(save_as_text_file_writes_parts) {
   std::filesystem::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_save_leaves_only_its_failure_and_a_rerun_may_take_the_directory) {
+  inline_runner runner(1, 2);
+  context ctx(runner, {});
+  auto dir = temp_path("failed-out");
+  auto rows = ctx.range(0, 40, 1, 4);
+  // Partition 3 throws on every attempt; the others commit their parts first.
+  auto bad = rows.map(+[](const int64_t& x) -> int64_t {
+    if (x == 35)
+      throw std::runtime_error("record 35 is bad");
+    return x;
+  });
+  BOOST_CHECK_THROW(bad.save_as_text_file(dir), std::exception);
+  std::vector<std::string> names;
+  for (auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  BOOST_TEST(names == std::vector<std::string>{"_FAILED"});
+  std::ifstream f(dir + "/_FAILED");
+  std::string reason(std::istreambuf_iterator<char>(f), {});
+  BOOST_TEST(reason.find("record 35 is bad") != std::string::npos, reason);
+  // The failed directory holds no result: the next run writes there.
+  BOOST_TEST(rows.save_as_text_file(dir) == 40);
+  BOOST_TEST(std::filesystem::exists(dir + "/_SUCCESS"));
+  BOOST_TEST(!std::filesystem::exists(dir + "/_FAILED"));
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_commit_removes_the_temporaries_of_killed_attempts) {
+  auto dir = temp_path("stale-out");
+  auto abs = detail::make_output_dir(dir);
+  std::ofstream(abs + "/.part-00001.7.0.tmp") << "half a line";
+  std::ofstream(abs + "/part-00000") << "a\n";
+  detail::commit_output(abs);
+  BOOST_TEST(!std::filesystem::exists(abs + "/.part-00001.7.0.tmp"));
+  BOOST_TEST(std::filesystem::exists(abs + "/part-00000"));
+  BOOST_TEST(std::filesystem::exists(abs + "/_SUCCESS"));
+  // A directory with a result in it is never taken over.
+  BOOST_CHECK_THROW(detail::make_output_dir(dir), std::runtime_error);
+  std::filesystem::remove_all(abs);
+}
+
 BOOST_AUTO_TEST_CASE(text_file_reads_every_line_once) {
   inline_runner runner(2, 2);
   context ctx(runner, {4, 7});  // 7-byte splits: most lines cross a split
