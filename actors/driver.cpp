@@ -419,6 +419,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
       [=](task_finished& t) {
         if (from_lost_executor(self, t.exec, "a task result"))
           return;
+        log::driver()->debug("task finished app={} task={} exec={}", self->state.app, t.task, t.exec);
         std::vector<std::pair<node_id, int32_t>> cached;
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
