@@ -591,6 +591,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
       [=](task_finished& t) {
         if (from_lost_executor(self, t.exec, "a task result"))
           return;
+        log::driver()->debug("task finished app={} task={} exec={}", self->state.app, t.task, t.exec);
         auto& st = self->state;
         if ((!t.map_sizes.empty() || !t.cached_nodes.empty()) && st.announced_peers.count(t.exec) == 0)
           if (auto a = st.peer_addresses.find(t.exec); a != st.peer_addresses.end())

@@ -134,7 +134,8 @@ executor_options executor_options_from(const settings& s) {
   e.heartbeat_interval_ms = s.heartbeat_interval_ms;
   e.connect_timeout_ms = s.executor_connect_timeout_ms;
   e.fetch_timeout_ms = s.fetch_timeout_ms;
-  e.peer_connect_timeout_ms = std::max(s.network_timeout_ms, 1000);
+  // Bounded like the fetch itself and like a connection: a frozen peer never answers.
+  e.peer_connect_timeout_ms = std::max(std::min(s.network_timeout_ms, s.fetch_timeout_ms), 1000);
   return e;
 }
 

@@ -26,7 +26,7 @@ struct executor_options {
   int32_t heartbeat_interval_ms = 500;
   int32_t connect_timeout_ms = default_ms::executor_connect_timeout;  ///< executor.connect-timeout
   int32_t fetch_timeout_ms = default_ms::fetch_timeout;              ///< shuffle.fetch-timeout
-  int32_t peer_connect_timeout_ms = 2000;  ///< one connection attempt to a peer executor (network.timeout, >= 1 s)
+  int32_t peer_connect_timeout_ms = 2000;  ///< one connection attempt to a peer executor: min(network.timeout, shuffle.fetch-timeout), >= 1 s
   std::string dir;                 ///< its folder in the worker's work dir (spills)
   std::string driver_host;         ///< the driver, reached directly
   uint16_t driver_port = 0;

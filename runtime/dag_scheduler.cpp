@@ -57,17 +57,26 @@ executor_loss dag_scheduler::remove_executor(const executor_id& id) {
 
 void dag_scheduler::lose_outputs_of(const executor_id& id, size_t* count) {
   // A map stage that already finished comes back through schedule() (its
-  // consumers are no longer ready); one still running recomputes the lost
-  // partitions after its last task (stage_finished). Either way only the
-  // missing partitions run.
-  for (auto& [sh, outs] : outputs_)
-    for (auto& o : outs)
-      if (o && *o == id) {
-        o.reset();
-        --available_[sh];
-        if (count != nullptr)
-          ++*count;
-      }
+  // consumers are no longer ready); one still running takes the lost
+  // partitions back as pending at once (Spark's TaskSetManager does the
+  // same on executor loss). Either way only the missing partitions run.
+  for (auto& [sh, outs] : outputs_) {
+    task_set* running = nullptr;
+    if (auto st = shuffle_stage_.find(sh); st != shuffle_stage_.end())
+      if (auto ts = active_.find(st->second); ts != active_.end())
+        running = &ts->second;
+    for (size_t m = 0; m < outs.size(); ++m) {
+      auto& o = outs[m];
+      if (!o || *o != id)
+        continue;
+      o.reset();
+      --available_[sh];
+      if (count != nullptr)
+        ++*count;
+      if (running != nullptr)
+        running->resubmit(static_cast<int32_t>(m));
+    }
+  }
 }
 
 int32_t dag_scheduler::total_cores() const {

@@ -12,7 +12,6 @@
 
 #include <map>
 #include <regex>
-#include <thread>
 #include <string>
 #include <vector>
 
@@ -85,6 +84,28 @@ struct three_workers {
   }
 };
 
+/// The --executor-id of an executor process.
+std::string executor_id_of(const proc_info& p) {
+  static const std::regex id{R"(--executor-id (\S+))"};
+  std::smatch m;
+  return std::regex_search(p.cmdline, m, id) ? m[1].str() : std::string{};
+}
+
+/// Waits until the driver (the submitter, at log level debug) has results of
+/// `n` tasks of executor `exec`: map outputs the fault will take with it.
+bool await_tasks_of(background_process& job, const std::string& exec, size_t n, std::chrono::milliseconds limit = 30s) {
+  auto needle = "task finished app=";
+  return wait_until(
+    [&] {
+      size_t count = 0;
+      for (auto& line : lines_of(job.err()))
+        if (contains(line, needle) && line.ends_with(" exec=" + exec))
+          ++count;
+      return count >= n || job.poll().has_value();
+    },
+    limit, 20ms);
+}
+
 /// The submitter's result line, or "".
 std::string result_line(const std::string& out) {
   for (auto& line : lines_of(out))
@@ -100,7 +121,7 @@ bool recomputed(const std::string& log) {
   return std::regex_search(log, lost);
 }
 
-const std::vector<std::string> app_conf{"heartbeat.interval=200", "shuffle.fetch-timeout=2000"};
+const std::vector<std::string> app_conf{"heartbeat.interval=200", "shuffle.fetch-timeout=2000", "log.level=debug"};
 
 } // namespace
 
@@ -121,9 +142,11 @@ BOOST_AUTO_TEST_CASE(a_worker_sigkilled_with_its_executor_halfway_leaves_the_ans
   three_workers w({"heartbeat.interval=200"}, "troupe-itest-lineage-worker");
   auto job = w.submit({"fault_demo", "shuffle", std::to_string(records), std::to_string(task_ms)}, app_conf, "submit");
   BOOST_REQUIRE_MESSAGE(w.await_executors(), "no executor on every worker:\n" << job->describe());
-  std::this_thread::sleep_for(1500ms);  // halfway through the map stage (the moment of the fault, not a check)
   auto victims = w.executors_of(1);
   BOOST_REQUIRE(!victims.empty());
+  // The fault strikes once the victim holds map outputs (its first wave of
+  // map tasks is done): whatever the machine's load, something is lost.
+  BOOST_REQUIRE(await_tasks_of(*job, executor_id_of(victims.front()), 2));
   BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
   auto start = clock::now();
   ::kill(w.c.worker(1).pid(), SIGKILL);
@@ -142,9 +165,11 @@ BOOST_AUTO_TEST_CASE(an_executor_sigkilled_halfway_leaves_the_answer_exact, *boo
   three_workers w({"heartbeat.interval=200"}, "troupe-itest-lineage-exec");
   auto job = w.submit({"fault_demo", "shuffle", std::to_string(records), std::to_string(task_ms)}, app_conf, "submit");
   BOOST_REQUIRE_MESSAGE(w.await_executors(), "no executor on every worker:\n" << job->describe());
-  std::this_thread::sleep_for(1500ms);  // the moment of the fault
   auto victims = w.executors_of(2);
   BOOST_REQUIRE(!victims.empty());
+  // The fault strikes once the victim holds map outputs (its first wave of
+  // map tasks is done): whatever the machine's load, something is lost.
+  BOOST_REQUIRE(await_tasks_of(*job, executor_id_of(victims.front()), 2));
   BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
   auto start = clock::now();
   kill_if_ours(victims.front().pid);
@@ -167,9 +192,11 @@ BOOST_AUTO_TEST_CASE(a_frozen_executor_is_lost_within_the_heartbeat_timeout_and_
   conf.push_back("network.timeout=60000");
   auto job = w.submit({"fault_demo", "shuffle", std::to_string(records), std::to_string(task_ms)}, conf, "submit");
   BOOST_REQUIRE_MESSAGE(w.await_executors(), "no executor on every worker:\n" << job->describe());
-  std::this_thread::sleep_for(1500ms);  // the moment of the fault
   auto victims = w.executors_of(0);
   BOOST_REQUIRE(!victims.empty());
+  // The fault strikes once the victim holds map outputs (its first wave of
+  // map tasks is done): whatever the machine's load, something is lost.
+  BOOST_REQUIRE(await_tasks_of(*job, executor_id_of(victims.front()), 2));
   auto frozen = victims.front().pid;
   BOOST_REQUIRE_MESSAGE(!job->poll().has_value(), "the job ended before the fault:\n" << job->describe());
   auto start = clock::now();
