@@ -22,6 +22,8 @@ using clock = std::chrono::steady_clock;
 
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 constexpr recover_atom recover_v{};
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+constexpr persist_atom persist_v{};
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -46,6 +48,7 @@ struct master_state {
   clock::time_point epoch = clock::now();
   clock::time_point recovery_started;
   std::string recovery_summary;  ///< what restore loaded, for the completion's log line
+  bool persist_queued = false;   ///< a persist_atom is in the mailbox
 
   /// The book's clock: ms since this master started.
   monotonic_ms now() const {
@@ -55,7 +58,7 @@ struct master_state {
 
 using self_ptr = caf::stateful_actor<master_state>*;
 
-void persist(self_ptr self);
+void persist_soon(self_ptr self);
 
 book_options book_options_from(const master_options& o) {
   book_options b;
@@ -125,7 +128,7 @@ void carry_out(self_ptr self, const book_decisions& decisions) {
       },
       d);
   }
-  persist(self);
+  persist_soon(self);
 }
 
 /// A driver as status shows it.
@@ -243,6 +246,16 @@ void persist(self_ptr self) {
     return;
   if (auto err = st.opts.recovery->sync(st.book.image()); !err.empty())
     log::master()->error("cannot record the master's state in its recovery dir: {}", err);
+}
+
+/// Records the book once the messages already in the mailbox are handled, so
+/// that a burst of registrations costs one fsync'd append.
+void persist_soon(self_ptr self) {
+  auto& st = self->state;
+  if (!st.opts.recovery || st.persist_queued)
+    return;
+  st.persist_queued = true;
+  self->send(self, persist_v);
 }
 
 /// Loads what the previous master recorded; the book is then recovering.
@@ -418,6 +431,10 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
           reach_out(self);
       },
       [=](recover_atom) { finish_recovery(self, "master.recovery-timeout passed"); },
+      [=](persist_atom) {
+        self->state.persist_queued = false;
+        persist(self);
+      },
       [=](application_reregistered& r) -> caf::result<registered_application> {
         auto& st = self->state;
         book_decisions out;

@@ -428,13 +428,15 @@ reregistration cluster_book::reregister_application(const app_id& id, app_reques
   auto a = apps_.find(id);
   if (a == apps_.end()) {
     // A master restarted without recovery: take the application under its old id.
-    if (!register_application(id, std::move(req), start_unix_ms, out)) {
-      error = "cannot register application " + id;
-      return reregistration::refused;
-    }
-    auto& app = apps_.at(id);
-    app.next_executor = std::max(app.next_executor, next_executor);
-    log::master()->info("application re-registered under its id app={} (not recorded here)", id);
+    app_record app;
+    app.id = id;
+    app.request = std::move(req);
+    app.start_ms = start_unix_ms;
+    app.next_executor = std::max(next_executor, 0);
+    log::master()->info("application re-registered under its id app={} name={} (not recorded here)", id,
+                        app.request.name);
+    apps_.emplace(id, std::move(app));
+    schedule(out);
     return reregistration::accepted;
   }
   auto& app = a->second;

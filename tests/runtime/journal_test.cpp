@@ -273,3 +273,151 @@ BOOST_AUTO_TEST_CASE(an_unusable_dir_is_refused_with_the_reason) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// -- the book's side of recovery: restore, re-registration, reconciliation --------------
+
+namespace {
+
+book_image recorded_cluster() {
+  book_image img;
+  img.workers["worker-a"] = {{"worker-a", "127.0.0.1", 7001, 4, 4096}, worker_state::alive};
+  img.workers["worker-b"] = {{"worker-b", "127.0.0.1", 7002, 4, 4096}, worker_state::alive};
+  img.workers["worker-c"] = {{"worker-c", "127.0.0.1", 7003, 4, 4096}, worker_state::dead};
+  app_request q;
+  q.name = "page_rank";
+  q.executor_cores = 1;
+  q.executor_memory_mb = 512;
+  q.cores_max = 2;
+  img.apps["app-1"] = {"app-1", q, app_state::running, 1, 3};
+  img.apps["app-old"] = {"app-old", q, app_state::finished, 0, 1};
+  driver_request dq;
+  dq.app = "pi";
+  img.drivers["driver-1"] = {"driver-1", dq, driver_state::running, "worker-a", 2, ""};
+  img.drivers["driver-2"] = {"driver-2", dq, driver_state::submitted, "", 3, ""};
+  img.drivers["driver-3"] = {"driver-3", dq, driver_state::running, "worker-b", 4, ""};
+  return img;
+}
+
+template <class T>
+size_t count_of(const book_decisions& out) {
+  size_t n = 0;
+  for (auto& d : out)
+    n += std::holds_alternative<T>(d) ? 1 : 0;
+  return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(book_recovery_suite)
+
+BOOST_AUTO_TEST_CASE(a_restored_book_adopts_what_workers_report_and_places_nothing_until_recovered) {
+  cluster_book book;
+  book.restore(recorded_cluster(), 0);
+  BOOST_TEST(book.recovering());
+  BOOST_TEST(!book.recovery_answered());
+  BOOST_TEST((book.worker("worker-a")->state == worker_state::unknown));
+  BOOST_TEST((book.worker("worker-c")->state == worker_state::dead));
+  BOOST_TEST(!book.is_alive("worker-a"));
+
+  book_decisions out;
+  std::string error;
+  auto r = book.register_worker({"worker-a", "127.0.0.1", 7001, 4, 4096}, 10, out, error,
+                                {{"app-1", "5", 1, 512}, {"app-gone", "0", 1, 512}, {"app-old", "0", 1, 512}},
+                                {{"driver-1", driver_state::running, ""}, {"driver-9", driver_state::running, ""}});
+  BOOST_TEST((r == registration::accepted));
+  // Adopted: its executor of app-1 and driver-1; killed: the rest; placed: nothing yet.
+  BOOST_TEST(count_of<launch_executor_order>(out) == 0u);
+  BOOST_TEST(count_of<launch_driver_order>(out) == 0u);
+  BOOST_TEST(count_of<kill_executor_order>(out) == 2u);
+  BOOST_TEST(count_of<kill_driver_order>(out) == 1u);
+  auto* w = book.worker("worker-a");
+  BOOST_TEST((w->state == worker_state::alive));
+  BOOST_TEST(w->cores_used == 1 + 1);  // the executor and driver-1
+  BOOST_TEST(w->memory_used == 512 + 1024);
+  auto* app = book.app("app-1");
+  BOOST_TEST(app->executors.count("5") == 1u);
+  BOOST_TEST(app->cores_granted == 1);
+  BOOST_TEST(app->next_executor == 6);
+
+  // The driver answers: the application is confirmed; worker-b is still missing.
+  out.clear();
+  auto rr = book.reregister_application("app-1", app->request, 2, 20, out, error);
+  BOOST_TEST((rr == reregistration::confirmed));
+  BOOST_TEST(book.app("app-1")->next_executor == 6);
+  BOOST_TEST(!book.recovery_answered());
+  BOOST_TEST(out.empty());
+
+  // Reconciliation: worker-b is dead, driver-3 (on it) failed, driver-2 placed,
+  // app-1 gets its second core.
+  out = book.complete_recovery();
+  BOOST_TEST(!book.recovering());
+  BOOST_TEST((book.worker("worker-b")->state == worker_state::dead));
+  BOOST_TEST((book.driver("driver-3")->state == driver_state::failed));
+  BOOST_TEST(contains(book.driver("driver-3")->message, "after the master restarted"));
+  BOOST_TEST((book.driver("driver-1")->state == driver_state::running));
+  BOOST_TEST((book.driver("driver-2")->state == driver_state::running));
+  BOOST_TEST(count_of<launch_driver_order>(out) == 1u);
+  BOOST_TEST(count_of<launch_executor_order>(out) == 1u);
+  BOOST_TEST(book.app("app-1")->executors.count("6") == 1u, "a fresh executor id, above the adopted one");
+}
+
+BOOST_AUTO_TEST_CASE(an_application_whose_driver_does_not_answer_is_finished_and_cannot_come_back) {
+  cluster_book book;
+  book.restore(recorded_cluster(), 0);
+  book_decisions out;
+  std::string error;
+  book.register_worker({"worker-a", "127.0.0.1", 7001, 4, 4096}, 10, out, error, {{"app-1", "0", 1, 512}}, {});
+  book.register_worker({"worker-b", "127.0.0.1", 7002, 4, 4096}, 10, out, error, {}, {});
+  BOOST_TEST(!book.recovery_answered());  // app-1's driver has not answered
+  out = book.complete_recovery();
+  BOOST_TEST((book.app("app-1")->state == app_state::finished));
+  BOOST_TEST(count_of<kill_executor_order>(out) == 1u);  // its adopted executor goes
+  BOOST_TEST(book.worker("worker-a")->cores_used == 1);  // only driver-1 is left there
+  out.clear();
+  auto rr = book.reregister_application("app-1", book.app("app-1")->request, 0, 30, out, error);
+  BOOST_TEST((rr == reregistration::refused));
+  BOOST_TEST(contains(error, "ended application app-1"), error);
+}
+
+BOOST_AUTO_TEST_CASE(a_master_without_records_takes_applications_back_under_their_ids) {
+  cluster_book book;
+  book_decisions out;
+  std::string error;
+  book.register_worker({"worker-a", "127.0.0.1", 7001, 4, 4096}, 0, out, error);
+  app_request q;
+  q.name = "page_rank";
+  q.executor_cores = 1;
+  q.executor_memory_mb = 512;
+  q.cores_max = 1;
+  out.clear();
+  auto rr = book.reregister_application("app-20260101000000-0007", q, 4, 5, out, error);
+  BOOST_TEST((rr == reregistration::accepted));
+  BOOST_TEST(book.app("app-20260101000000-0007") != nullptr);
+  BOOST_TEST_REQUIRE(count_of<launch_executor_order>(out) == 1u);
+  BOOST_TEST(std::get<launch_executor_order>(out[0]).exec == "4", "executor ids continue where the driver's end");
+  // A worker that reports an executor the book released (it was written off) is told to kill it.
+  out = book.worker_lost("worker-a", "connection dropped");
+  out.clear();
+  book.register_worker({"worker-a", "127.0.0.1", 7001, 4, 4096}, 10, out, error,
+                       {{"app-20260101000000-0007", "4", 1, 512}}, {});
+  BOOST_TEST(count_of<kill_executor_order>(out) == 1u);
+  BOOST_TEST(book.app("app-20260101000000-0007")->executors.count("4") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_book_image_round_trips_through_a_journal) {
+  cluster_book book;
+  book.restore(recorded_cluster(), 0);
+  book.complete_recovery();
+  temp_dir dir("troupe-journal");
+  std::string error;
+  {
+    auto j = journal::open(dir / "rec", error);
+    BOOST_TEST_REQUIRE(j != nullptr, error);
+    BOOST_TEST(j->sync(book.image()) == "");
+  }
+  auto j = journal::open(dir / "rec", error);
+  BOOST_TEST_REQUIRE(j != nullptr, error);
+  BOOST_TEST((j->tables() == book.image()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
