@@ -79,7 +79,10 @@ void run_seed(int seed, const std::vector<std::string>& app_args, const std::fun
                                 "--conf",
                                 "heartbeat.interval=200",
                                 "--conf",
-                                "network.timeout=1000"};
+                                "network.timeout=1000",
+                                // Killed executors are the point here, not a reason to exclude their worker.
+                                "--conf",
+                                "master.executor-failures-per-worker=1000"};
   args.insert(args.end(), app_args.begin(), app_args.end());
   auto start = clock::now();
   auto r = troupe_cmd(args, 90s);
