@@ -134,6 +134,10 @@ void chaos_runner::run() {
     }
     fire(i);
   }
+  // Stay until stop(): the workers and masters this thread restarted die with
+  // it (start_process sets PR_SET_PDEATHSIG, which follows the forking thread).
+  std::unique_lock<std::mutex> lock{mutex_};
+  wake_.wait(lock, [&] { return stopping_; });
 }
 
 void chaos_runner::say(const chaos_event& e, const std::string& what) {
@@ -150,14 +154,14 @@ void chaos_runner::fire(size_t i) {
     if (it == frozen_.end())
       return;  // its stop was skipped
     auto [pid, start] = it->second;
+    auto name = frozen_names_[it->first];
     frozen_.erase(it);
     if (start_time(pid) != start) {
-      skipped("pid " + std::to_string(pid) + " is gone");
+      skipped(name + " pid=" + std::to_string(pid) + " is gone");
       return;
     }
     ::kill(pid, SIGCONT);
-    say(e, std::string{to_string(e.target)} + (e.target == chaos_target::worker ? "-" + std::to_string(e.index) : "")
-             + " pid=" + std::to_string(pid));
+    say(e, name + " pid=" + std::to_string(pid));
     return;
   }
   if (e.action == chaos_action::restart) {
@@ -206,8 +210,10 @@ void chaos_runner::fire(size_t i) {
     return;
   }
   ::kill(target.pid, e.action == chaos_action::kill ? SIGKILL : SIGSTOP);
-  if (e.action == chaos_action::stop)
+  if (e.action == chaos_action::stop) {
     frozen_[i] = {target.pid, start};
+    frozen_names_[i] = target.name;
+  }
   ++faults_;
   say(e, target.name + " pid=" + std::to_string(target.pid));
 }

@@ -55,7 +55,8 @@ public:
   chaos_runner(const chaos_runner&) = delete;
   chaos_runner& operator=(const chaos_runner&) = delete;
 
-  /// Starts playing the schedule; t=0 is now.
+  /// Starts playing the schedule; t=0 is now. The thread stays until stop()
+  /// (what it restarted dies with it: PR_SET_PDEATHSIG follows the thread).
   void start();
   /// Stops playing, resumes whatever is still frozen, joins the thread. Idempotent.
   void stop();
@@ -78,6 +79,7 @@ private:
   std::atomic<int> faults_{0};
   /// Position of a stop event -> the process it froze (pid, start time).
   std::map<size_t, std::pair<pid_t, unsigned long long>> frozen_;
+  std::map<size_t, std::string> frozen_names_;  ///< ... and its name
 };
 
 } // namespace troupe

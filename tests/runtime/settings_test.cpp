@@ -551,6 +551,20 @@ BOOST_AUTO_TEST_CASE(every_command_that_talks_to_a_cluster_takes_conf) {
   BOOST_TEST(st.opts.client_timeout_ms == 250);
 }
 
+BOOST_AUTO_TEST_CASE(simulate_takes_more_workers_as_threads_and_refuses_chaos_with_threads) {
+  BOOST_TEST(parse({"simulate", "--workers", "1000", "--threads"}).error.empty());
+  auto procs = parse({"simulate", "--workers", "1000"});
+  BOOST_TEST(contains(procs.error, "--workers"), procs.error);
+  BOOST_TEST(contains(procs.error, std::to_string(max_workers)), procs.error);
+  auto chaos = parse({"simulate", "--workers", "3", "--threads", "--chaos", "5"});
+  BOOST_TEST(contains(chaos.error, "--threads"), chaos.error);
+  auto ok = parse({"simulate", "--workers", "3", "--chaos", "5", "--chaos-interval", "100"});
+  BOOST_TEST(ok.error.empty(), ok.error);
+  BOOST_TEST(ok.opts.chaos_seed == 5);
+  BOOST_TEST(ok.opts.chaos_interval_ms == 100);
+  BOOST_TEST(contains(parse({"simulate", "--workers", "3", "--chaos-interval", "10"}).error, "chaos.interval"));
+}
+
 BOOST_AUTO_TEST_CASE(counts_beyond_what_a_process_can_honour_name_flag_value_and_limit) {
   auto local = parse({"submit", "--master", "local[100000]", "pi"});
   BOOST_TEST(contains(local.error, "local[100000]"), local.error);
