@@ -412,6 +412,11 @@ void dag_scheduler::task_failed(task_id id, const std::string& error, std::optio
     }
     log::scheduler()->info("fetch failed stage={} attempt={} shuffle={} map={} executor={} outputs_lost={} error={}",
                            sid, stage_attempt, fetch->shuffle, fetch->map_partition, fetch->executor, lost, error);
+    // A fetch from an executor already counted as lost is that loss showing
+    // again, not a new fault of this stage: like the tasks lost with an
+    // executor, it does not use up the stage's attempts.
+    if (!fetch->executor.empty() && executors_.count(fetch->executor) == 0)
+      return;
     // One failed attempt per stage attempt, however many of its tasks report it.
     if (st.failed_attempts.insert(stage_attempt).second && st.attempt <= stage_attempt)
       st.attempt = stage_attempt + 1;

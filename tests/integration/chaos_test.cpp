@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ struct chaos_inputs {
     for (int i = 0; i < 10; ++i)
       text += make_text();
     text_path = data.write("words.txt", text);
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 24; ++i)
       sort_input += make_sort_input();
     sort_path = data.write("lines.txt", sort_input);
     edges = make_edges();
@@ -59,8 +60,8 @@ std::string chaos_lines(const std::string& err) {
 }
 
 /// Runs APP_ARGS on local-cluster[3,1,1024] under `seed`'s schedule; logs the
-/// faults; `check` judges stdout. Returns whether the run succeeded.
-void run_seed(int seed, const std::vector<std::string>& app_args, const std::function<void(const std::string&)>& check) {
+/// faults; `check` judges stdout. Returns the number of faults the run injected.
+int run_seed(int seed, const std::vector<std::string>& app_args, const std::function<void(const std::string&)>& check) {
   std::vector<std::string> args{"submit",
                                 "--master",
                                 "local-cluster[3,1,1024]",
@@ -97,6 +98,16 @@ void run_seed(int seed, const std::vector<std::string>& app_args, const std::fun
   BOOST_TEST((r.exit_code == 0 && !r.timed_out), describe(r));
   if (r.exit_code == 0 && !r.timed_out)
     check(r.out);
+  static const std::regex done{R"(chaos: seed=\d+ done, (\d+) faults? injected)"};
+  std::smatch m;
+  BOOST_TEST(std::regex_search(r.err, m, done), describe(r));
+  return m.empty() ? 0 : std::stoi(m[1].str());
+}
+
+/// Faults must land: a chaos run with none proves nothing. On average at least one a run.
+void check_faults_landed(const char* app, int total) {
+  BOOST_TEST_MESSAGE("chaos " << app << ": " << total << " faults injected over " << seeds << " seeds");
+  BOOST_TEST(total >= seeds, app << ": only " << total << " faults injected over " << seeds << " seeds");
 }
 
 } // namespace
@@ -106,20 +117,23 @@ BOOST_AUTO_TEST_SUITE(chaos, *boost::unit_test::fixture<chaos_inputs>() * boost:
 BOOST_AUTO_TEST_CASE(word_count_is_exact_under_ten_chaos_seeds) {
   auto& in = *chaos_inputs::instance;
   auto want = expected_word_count(in.text);
+  int faults = 0;
   for (int seed = 1; seed <= seeds; ++seed)
-    run_seed(seed, {"word_count", in.text_path}, [&](const std::string& out) {
+    faults += run_seed(seed, {"word_count", in.text_path}, [&](const std::string& out) {
       BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
       BOOST_TEST(out == want);
     });
+  check_faults_landed("word_count", faults);
 }
 
 BOOST_AUTO_TEST_CASE(sort_is_exact_under_ten_chaos_seeds) {
   auto& in = *chaos_inputs::instance;
   auto want = sorted_text(in.sort_input);
   auto lines = std::to_string(lines_of(in.sort_input).size());
+  int faults = 0;
   for (int seed = 1; seed <= seeds; ++seed) {
     auto out_dir = in.data / ("sorted-" + std::to_string(seed));
-    run_seed(seed, {"sort", in.sort_path, out_dir}, [&](const std::string& out) {
+    faults += run_seed(seed, {"sort", in.sort_path, out_dir}, [&](const std::string& out) {
       BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
       BOOST_TEST(contains(out, "sorted " + lines + " lines"), out);
       auto parts = read_parts(out_dir);
@@ -127,16 +141,20 @@ BOOST_AUTO_TEST_CASE(sort_is_exact_under_ten_chaos_seeds) {
       BOOST_TEST((parts == want));
     });
   }
+  check_faults_landed("sort", faults);
 }
 
 BOOST_AUTO_TEST_CASE(page_rank_is_exact_under_ten_chaos_seeds) {
   auto& in = *chaos_inputs::instance;
-  auto want = seq_page_rank(in.edges, 10);
+  // 40 iterations: 40 shuffles, long enough for faults to land between them.
+  auto want = seq_page_rank(in.edges, 40);
+  int faults = 0;
   for (int seed = 1; seed <= seeds; ++seed)
-    run_seed(seed, {"page_rank", in.edges_path, "10"}, [&](const std::string& out) {
+    faults += run_seed(seed, {"page_rank", in.edges_path, "40"}, [&](const std::string& out) {
       BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
       check_rank_output(out, ' ', want);
     });
+  check_faults_landed("page_rank", faults);
 }
 
 BOOST_AUTO_TEST_CASE(simulate_refuses_chaos_with_threads) {

@@ -480,6 +480,7 @@ BOOST_AUTO_TEST_CASE(fetch_failures_in_stage_max_attempts_attempts_fail_the_job_
   dag_scheduler sched(4, &std::chrono::steady_clock::now, opts);
   stores_fixture f;
   f.add(sched, "a", 4);
+  sched.add_executor("ghost", 0);  // registered (not known lost), serves nothing
   sched.submit_job(plan.collect_job());
   int result_attempts = 0;
   for (int round = 0; round < 50 && sched.active_jobs() > 0; ++round) {
@@ -508,6 +509,36 @@ BOOST_AUTO_TEST_CASE(fetch_failures_in_stage_max_attempts_attempts_fail_the_job_
   BOOST_TEST(e.find("connection reset by peer") != std::string::npos, e);
   BOOST_TEST(result_attempts == 3);
   BOOST_TEST(sched.running_tasks() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(fetch_failures_from_an_executor_already_lost_do_not_use_up_stage_attempts) {
+  one_shuffle plan;
+  scheduler_options opts;
+  opts.stage_max_attempts = 2;
+  dag_scheduler sched(4, &std::chrono::steady_clock::now, opts);
+  stores_fixture f;
+  f.add(sched, "a", 4);
+  sched.add_executor("gone", 1);
+  sched.remove_executor("gone");  // its DOWN came first; reducers find out later
+  sched.submit_job(plan.collect_job());
+  int result_attempts = 0;
+  for (int round = 0; round < 12 && sched.active_jobs() > 0; ++round) {
+    bool reducers = false;
+    for (auto& t : sched.schedule()) {
+      if (t.stage != 0) {
+        run_one(sched, f.stores, f.app, t);
+        continue;
+      }
+      reducers = true;
+      sched.task_failed(t.id, "cannot connect", fetch_failure_info{0, 1, "gone"});
+    }
+    if (reducers)
+      ++result_attempts;
+  }
+  // Far more rounds than stage.max-attempts, and the job still runs: the loss was counted once, as a loss.
+  BOOST_TEST(result_attempts > 2 * opts.stage_max_attempts);
+  BOOST_TEST(sched.active_jobs() == 1u);
+  BOOST_TEST(sched.take_finished().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_slow_result_task_gets_a_copy_elsewhere_and_the_first_to_finish_wins_once) {
