@@ -244,8 +244,12 @@ int run_local_cluster(const settings& s, const std::function<int(const settings&
   settings client = s;
   if (client.executor_memory_mb > s.master.cluster_memory_mb)
     client.executor_memory_mb = s.master.cluster_memory_mb;
+  // From here on the cluster is a standing one like any other: its driver
+  // reaches the master by address (and reconnects to a restarted one).
+  client.master.kind = master_kind::remote;
   client.master.host = "127.0.0.1";
   client.master.port = port;
+  client.master.text = "troupe://127.0.0.1:" + std::to_string(port);
   auto chaos = start_chaos(pc, s, s.master.cluster_workers, false);
   auto code = submit(client);
   stop_chaos(chaos, s);
