@@ -300,11 +300,52 @@ void schedule_reconnect(self_ptr self) {
   self->delayed_send(self, std::chrono::milliseconds(pause), reconnect_v);
 }
 
+void master_lost(self_ptr self, const std::string& why);
+void start_app(self_ptr self);
+
+/// Registers the application with the master in opts.master for the first
+/// time. A master that goes away meanwhile is reached again (master_lost);
+/// any other refusal ends the driver.
+void register_app(self_ptr self) {
+  auto& st = self->state;
+  st.link.reregistering = true;
+  auto master = st.opts.master;
+  self->request(master, std::chrono::milliseconds(st.opts.register_timeout_ms), register_application{st.opts.desc, self})
+    .then(
+      [self](const registered_application& r) {
+        auto& st = self->state;
+        st.link.reregistering = false;
+        st.link.lost_at.reset();
+        st.link.attempts = 0;
+        st.app = r.app;
+        {
+          std::lock_guard<std::mutex> guard{st.opts.outcome->mtx};
+          st.opts.outcome->app = r.app;
+        }
+        log::driver()->info("application registered app={} name={}", r.app, st.opts.desc.name);
+        start_app(self);
+      },
+      [self, master](caf::error& err) {
+        auto& st = self->state;
+        st.link.reregistering = false;
+        if (st.opts.master_port != 0 && err == caf::sec::request_receiver_down) {
+          if (st.opts.master == master)
+            master_lost(self, self->system().render(err));
+          return;
+        }
+        finish(self, 1, "cannot register the application with the master: " + self->system().render(err));
+      });
+}
+
 /// Registers the application again with the master now in opts.master.
 void reregister(self_ptr self) {
   auto& st = self->state;
-  if (st.link.reregistering || st.stopping || st.app.empty() || !st.opts.master)
+  if (st.link.reregistering || st.stopping || !st.opts.master)
     return;
+  if (st.app.empty()) {
+    register_app(self);  // it went away before the first registration was answered
+    return;
+  }
   st.link.reregistering = true;
   auto master = st.opts.master;
   application_reregistered msg{st.app, st.opts.desc, self, next_executor_hint(st)};
@@ -355,7 +396,9 @@ void reconnect_master(self_ptr self) {
   if (st.opts.master && st.link.reregistering)
     return;
   auto lost = lost_for_ms(st);
-  if (lost > st.opts.master_reconnect_timeout_ms) {
+  // Before its first registration a driver waits no longer than driver.register-timeout.
+  auto limit = st.app.empty() ? st.opts.register_timeout_ms : st.opts.master_reconnect_timeout_ms;
+  if (lost > limit) {
     finish(self, 1, "lost the connection to the master for " + std::to_string(lost) + " ms");
     return;
   }
@@ -384,11 +427,13 @@ void reconnect_master(self_ptr self) {
 /// The master's actor went down: keep going, and reach it again.
 void master_lost(self_ptr self, const std::string& why) {
   auto& st = self->state;
-  if (st.opts.master_port == 0 || st.app.empty()) {
-    // In-process master (local mode), or lost before the application was registered.
+  if (st.opts.master_port == 0) {
+    // In-process master (local mode): nothing to reach again.
     finish(self, 1, "lost the connection to the master");
     return;
   }
+  if (st.stopping || (!st.opts.master && st.link.lost_at))
+    return;  // already reconnecting (the DOWN and a failed request both tell)
   st.opts.master = nullptr;
   st.link.reregistering = false;
   if (!st.link.lost_at)
@@ -505,20 +550,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     self->delayed_send(self, tick_period(timeout), tick_v);
     if (opts.sched.speculation)
       self->delayed_send(self, std::chrono::milliseconds(std::max(opts.speculation_interval_ms, 1)), speculate_v);
-    self->request(opts.master, std::chrono::milliseconds(opts.register_timeout_ms), register_application{st.opts.desc, self})
-      .then(
-        [self](const registered_application& r) {
-          self->state.app = r.app;
-          {
-            std::lock_guard<std::mutex> guard{self->state.opts.outcome->mtx};
-            self->state.opts.outcome->app = r.app;
-          }
-          log::driver()->info("application registered app={} name={}", r.app, self->state.opts.desc.name);
-          start_app(self);
-        },
-        [self](caf::error& err) {
-          finish(self, 1, "cannot register the application with the master: " + self->system().render(err));
-        });
+    register_app(self);
     return {
       [=](wake_atom) {
         auto& st = self->state;

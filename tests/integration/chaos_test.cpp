@@ -60,8 +60,15 @@ std::string chaos_lines(const std::string& err) {
 }
 
 /// Runs APP_ARGS on local-cluster[3,1,1024] under `seed`'s schedule; logs the
-/// faults; `check` judges stdout. Returns the number of faults the run injected.
-int run_seed(int seed, const std::vector<std::string>& app_args, const std::function<void(const std::string&)>& check) {
+/// What one run under chaos did.
+struct seed_run {
+  int faults = 0;     ///< faults the runner injected
+  std::string err;    ///< the submitter's stderr (chaos lines included)
+};
+
+/// faults; `check` judges stdout.
+seed_run run_seed(int seed, const std::vector<std::string>& app_args, const std::function<void(const std::string&)>& check,
+             const std::vector<std::string>& extra_conf = {}) {
   std::vector<std::string> args{"submit",
                                 "--master",
                                 "local-cluster[3,1,1024]",
@@ -84,6 +91,10 @@ int run_seed(int seed, const std::vector<std::string>& app_args, const std::func
                                 // Killed executors are the point here, not a reason to exclude their worker.
                                 "--conf",
                                 "master.executor-failures-per-worker=1000"};
+  for (auto& kv : extra_conf) {
+    args.push_back("--conf");
+    args.push_back(kv);
+  }
   args.insert(args.end(), app_args.begin(), app_args.end());
   auto start = clock::now();
   auto r = troupe_cmd(args, 90s);
@@ -101,7 +112,7 @@ int run_seed(int seed, const std::vector<std::string>& app_args, const std::func
   static const std::regex done{R"(chaos: seed=\d+ done, (\d+) faults? injected)"};
   std::smatch m;
   BOOST_TEST(std::regex_search(r.err, m, done), describe(r));
-  return m.empty() ? 0 : std::stoi(m[1].str());
+  return {m.empty() ? 0 : std::stoi(m[1].str()), r.err};
 }
 
 /// Faults must land: a chaos run with none proves nothing. On average at least one a run.
@@ -122,7 +133,7 @@ BOOST_AUTO_TEST_CASE(word_count_is_exact_under_ten_chaos_seeds) {
     faults += run_seed(seed, {"word_count", in.text_path}, [&](const std::string& out) {
       BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
       BOOST_TEST(out == want);
-    });
+    }).faults;
   check_faults_landed("word_count", faults);
 }
 
@@ -139,7 +150,7 @@ BOOST_AUTO_TEST_CASE(sort_is_exact_under_ten_chaos_seeds) {
       auto parts = read_parts(out_dir);
       BOOST_TEST_INFO("chaos seed " << seed << ": " << parts.size() << " bytes sorted vs " << want.size());
       BOOST_TEST((parts == want));
-    });
+    }).faults;
   }
   check_faults_landed("sort", faults);
 }
@@ -153,8 +164,33 @@ BOOST_AUTO_TEST_CASE(page_rank_is_exact_under_ten_chaos_seeds) {
     faults += run_seed(seed, {"page_rank", in.edges_path, "40"}, [&](const std::string& out) {
       BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
       check_rank_output(out, ' ', want);
-    });
+    }).faults;
   check_faults_landed("page_rank", faults);
+}
+
+BOOST_AUTO_TEST_CASE(word_count_is_exact_under_ten_chaos_seeds_that_also_restart_the_master) {
+  // With a recovery dir the schedule also SIGKILLs the master and starts it
+  // again: the driver keeps its job running and registers again.
+  auto& in = *chaos_inputs::instance;
+  auto want = expected_word_count(in.text);
+  int faults = 0, master_kills = 0;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    auto dir = in.data / ("recovery-" + std::to_string(seed));
+    auto run = run_seed(
+      seed, {"word_count", in.text_path},
+      [&](const std::string& out) {
+        BOOST_TEST_INFO("chaos seed " << seed << " (" << input_seeds() << ")");
+        BOOST_TEST(out == want);
+      },
+      {"master.recovery-dir=" + dir});
+    faults += run.faults;
+    for (auto& line : lines_of(run.err))
+      if (contains(line, "SIGKILL master"))
+        ++master_kills;
+  }
+  check_faults_landed("word_count with master restarts", faults);
+  BOOST_TEST_MESSAGE("chaos word_count: " << master_kills << " master kills over " << seeds << " seeds");
+  BOOST_TEST(master_kills >= 1, "no seed killed the master: the recovery path was not exercised");
 }
 
 BOOST_AUTO_TEST_CASE(simulate_refuses_chaos_with_threads) {
