@@ -24,6 +24,8 @@ using recover_atom = caf::atom_constant<caf::atom("recover")>;
 constexpr recover_atom recover_v{};
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 constexpr persist_atom persist_v{};
+using reach_atom = caf::atom_constant<caf::atom("reach")>;
+constexpr reach_atom reach_v{};
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -293,8 +295,11 @@ void finish_recovery_if_answered(self_ptr self) {
     finish_recovery(self, "every recorded worker and application answered");
 }
 
-/// Tells every recorded worker and driver where the restarted master is
-/// (they retry on their own too; this is only quicker).
+/// Tells every recorded worker and driver that has not registered again yet
+/// where the restarted master is (they retry on their own too). Sent a moment
+/// after start, only to those still silent: a peer that is connecting on its
+/// own at the same time would get a second connection, and CAF closing the
+/// redundant one can take the first one's proxies down with it.
 void reach_out(self_ptr self) {
   auto& st = self->state;
   auto tell = [self](const std::string& what, const std::string& host, uint16_t port) {
@@ -427,6 +432,11 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       },
       [=](const master_started& m) {
         self->state.opts.url = m.url;
+        if (self->state.book.recovering())
+          self->delayed_send(self, std::chrono::milliseconds(std::clamp(opts.recovery_timeout_ms / 5, 1, 1000)),
+                             reach_v);
+      },
+      [=](reach_atom) {
         if (self->state.book.recovering())
           reach_out(self);
       },
