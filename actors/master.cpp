@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 namespace troupe {
 
@@ -51,6 +52,7 @@ struct master_state {
   clock::time_point recovery_started;
   std::string recovery_summary;  ///< what restore loaded, for the completion's log line
   bool persist_queued = false;   ///< a persist_atom is in the mailbox
+  std::set<std::string> refusals_logged;  ///< (sender, what, id) already logged once
 
   /// The book's clock: ms since this master started.
   monotonic_ms now() const {
@@ -61,6 +63,20 @@ struct master_state {
 using self_ptr = caf::stateful_actor<master_state>*;
 
 void persist_soon(self_ptr self);
+
+/// True when the message being handled comes from `owner` (the handle the
+/// master gave that id to). Otherwise the message is refused: a peer that
+/// speaks for a worker, an executor, a driver or an application it is not
+/// changes nothing, and is logged once per sender and claim, not per retry.
+bool sent_by(self_ptr self, const caf::actor& owner, const char* what, const std::string& id) {
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  if (owner && sender == owner)
+    return true;
+  auto who = sender ? caf::to_string(sender.address()) : std::string{"an anonymous sender"};
+  if (self->state.refusals_logged.insert(who + "|" + what + "|" + id).second)
+    log::master()->warn("refused {} for {} from {}: not the peer that holds it", what, id, who);
+  return false;
+}
 
 book_options book_options_from(const master_options& o) {
   book_options b;
@@ -417,6 +433,10 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
       },
       [=](const worker_heartbeat& hb) {
         auto& st = self->state;
+        // A heartbeat for an alive worker counts only from that worker: a
+        // stranger cannot keep a dead one alive.
+        if (st.book.is_alive(hb.id) && !sent_by(self, worker_handle(st, hb.id), "a heartbeat", hb.id))
+          return;
         if (!st.book.heartbeat(hb.id, st.now()))
           if (auto sender = caf::actor_cast<caf::actor>(self->current_sender())) {
             auto* w = st.book.worker(hb.id);
@@ -427,6 +447,14 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
           }
       },
       [=](const executor_state_changed& ev) {
+        auto& st = self->state;
+        // Only the worker that runs an executor reports on it.
+        if (auto* app = st.book.app(ev.app)) {
+          auto e = app->executors.find(ev.exec);
+          if (e != app->executors.end()
+              && !sent_by(self, worker_handle(st, e->second.worker), "an executor state", ev.app + "/" + ev.exec))
+            return;
+        }
         carry_out(self, self->state.book.executor_state_changed(ev.app, ev.exec, ev.state, ev.message,
                                                                 self->state.now()));
       },
@@ -467,7 +495,11 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         finish_recovery_if_answered(self);
         return registered_application{r.app};
       },
-      [=](const worker_stopping& w) { carry_out(self, self->state.book.worker_stopping(w.id)); },
+      [=](const worker_stopping& w) {
+        if (!sent_by(self, worker_handle(self->state, w.id), "a worker stopping", w.id))
+          return;
+        carry_out(self, self->state.book.worker_stopping(w.id));
+      },
       [=](submit_driver& sub) -> driver_status {
         auto& st = self->state;
         auto id = fresh_id(st.driver_ids, [&](const std::string& x) { return st.book.driver(x) != nullptr; });
@@ -501,6 +533,13 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         return status;
       },
       [=](const driver_state_changed& c) {
+        auto& st = self->state;
+        // Only a worker reports a driver's state, and only about itself:
+        // the book then ignores a worker the driver does not run on.
+        auto* d = st.book.driver(c.driver);
+        auto from = c.worker.empty() && d != nullptr ? d->worker : c.worker;
+        if (d != nullptr && !sent_by(self, worker_handle(st, from), "a driver state", c.driver))
+          return;
         carry_out(self, self->state.book.driver_state_changed(c.driver, c.state, c.message, c.worker));
       },
       [=](const request_driver_logs& r) -> caf::result<driver_logs> {
@@ -532,6 +571,10 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         return registered_application{id};
       },
       [=](const unregister_application& u) {
+        // Only its own driver ends an application this way.
+        if (self->state.book.app(u.app) != nullptr
+            && !sent_by(self, driver_handle(self->state, u.app), "an application's end", u.app))
+          return;
         carry_out(self, self->state.book.unregister_application(u.app, u.state));
       },
       [=](tick_atom) {

@@ -183,6 +183,44 @@ BOOST_AUTO_TEST_CASE(master_reports_an_exited_executor_and_replaces_it) {
   BOOST_TEST(added.exec == second.exec);
 }
 
+BOOST_AUTO_TEST_CASE(master_refuses_what_a_peer_claims_for_a_worker_executor_or_application_it_does_not_hold) {
+  actor_fixture fx;
+  auto master = fx.master();
+  caf::scoped_actor worker{fx.sys};
+  caf::scoped_actor driver{fx.sys};
+  caf::scoped_actor stranger{fx.sys};
+  register_as_worker(worker, master, "worker-a", 4, 4096);
+  auto app = register_app(driver, master, app_desc(1024, 0));
+  auto launch = expect<troupe::launch_executor>(worker, "launch_executor");
+  expect<troupe::executor_added>(driver, "executor_added");
+
+  // A stranger speaks for the worker, its executor and the application's driver.
+  stranger->send(master, troupe::executor_state_changed{app, launch.exec, troupe::executor_state::failed, "forged", 1});
+  stranger->send(master, troupe::unregister_application{app, troupe::app_state::killed});
+  stranger->send(master, troupe::worker_stopping{"worker-a"});
+  stranger->send(master, troupe::worker_heartbeat{"worker-a"});
+  // Nothing changed (the status request is handled after the stranger's messages).
+  auto st = cluster_state(stranger, master);
+  BOOST_REQUIRE(st.workers.size() == 1u);
+  BOOST_TEST(std::string{to_string(st.workers[0].state)} == "alive");
+  BOOST_TEST(st.workers[0].cores_used == 4);
+  BOOST_REQUIRE(st.apps.size() == 1u);
+  BOOST_TEST(std::string{to_string(st.apps[0].state)} == "running");
+  BOOST_REQUIRE(st.apps[0].executors.size() == 1u);
+  BOOST_TEST(st.apps[0].executors[0].id == launch.exec);
+  BOOST_TEST(drain<troupe::executor_removed>(driver).empty());
+  BOOST_TEST(drain<troupe::kill_executor>(worker).empty());
+
+  // The same claims from their holders are taken: the worker's report reaches the driver.
+  worker->send(master, troupe::executor_state_changed{app, launch.exec, troupe::executor_state::exited, "bye", 0});
+  auto removed = expect<troupe::executor_removed>(driver, "executor_removed from the real worker");
+  BOOST_TEST(removed.exec == launch.exec);
+  driver->send(master, troupe::unregister_application{app, troupe::app_state::finished});
+  auto after = cluster_state(driver, master);
+  BOOST_REQUIRE(after.apps.size() == 1u);
+  BOOST_TEST(std::string{to_string(after.apps[0].state)} == "finished");
+}
+
 BOOST_AUTO_TEST_CASE(master_fails_an_app_whose_executors_keep_failing) {
   actor_fixture fx;
   auto master = fx.master();
