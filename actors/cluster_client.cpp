@@ -227,6 +227,23 @@ int control(caf::actor_system& sys, const caf::actor& master, const std::string&
     std::cerr << logs.err << std::flush;
     return 0;
   }
+  if (command == "kill" && driver.rfind("app-", 0) == 0) {
+    // An application id: the master ends it, and tells its driver.
+    application_killed k;
+    std::string error;
+    self->request(master, std::chrono::milliseconds(s.client_timeout_ms), kill_application{driver})
+      .receive([&](application_killed& r) { k = r; }, [&](caf::error& e) { error = sys.render(e); });
+    if (!error.empty()) {
+      std::cerr << "error: the master did not answer: " << error << std::endl;
+      return 1;
+    }
+    if (!k.found) {
+      std::cerr << "error: no application " << driver << " on " << s.master.text << std::endl;
+      return 1;
+    }
+    std::cout << "application " << driver << ": " << upper(to_string(k.state)) << std::endl;
+    return 0;
+  }
   driver_status st;
   std::string err;
   auto reply = [&](driver_status& r) { st = std::move(r); };

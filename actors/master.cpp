@@ -532,6 +532,16 @@ caf::actor spawn_master(caf::actor_system& sys, master_options opts) {
         carry_out(self, out);
         return status;
       },
+      [=](const kill_application& k) -> application_killed {
+        auto& st = self->state;
+        auto* app = st.book.app(k.app);
+        if (app == nullptr)
+          return {false, app_state::failed};
+        auto who = self->current_sender() ? caf::to_string(self->current_sender()->node()) : std::string{"a client"};
+        log::master()->info("application kill requested app={} by={}", k.app, who);
+        carry_out(self, st.book.kill_application(k.app, "killed by request (troupe kill " + k.app + ")"));
+        return {true, st.book.app(k.app) != nullptr ? st.book.app(k.app)->state : app_state::killed};
+      },
       [=](const driver_state_changed& c) {
         auto& st = self->state;
         // Only a worker reports a driver's state, and only about itself:

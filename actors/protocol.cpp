@@ -35,6 +35,8 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<worker_stopping>("worker_stopping")
     .add_message_type<launch_driver>("launch_driver")
     .add_message_type<kill_driver>("kill_driver")
+    .add_message_type<kill_application>("kill_application")
+    .add_message_type<application_killed>("application_killed")
     .add_message_type<request_driver_logs>("request_driver_logs")
     .add_message_type<driver_logs>("driver_logs")
     .add_message_type<submit_driver>("submit_driver")

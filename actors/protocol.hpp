@@ -256,6 +256,26 @@ typename Inspector::result_type inspect(Inspector& f, kill_driver& x) {
   return f(caf::meta::type_name("kill_driver"), x.driver);
 }
 
+/// Ask the master to end an application (submit -> master, `troupe kill
+/// APP_ID`), answered with application_killed; its driver is told and exits.
+struct kill_application {
+  app_id app;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, kill_application& x) {
+  return f(caf::meta::type_name("kill_application"), x.app);
+}
+
+/// Answer to kill_application: whether the master knows it, and its state now.
+struct application_killed {
+  bool found = false;
+  app_state state = app_state::failed;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, application_killed& x) {
+  return f(caf::meta::type_name("application_killed"), x.found, x.state);
+}
+
 /// Ask for a driver's stdout and stderr (submit -> master -> worker), answered with driver_logs.
 struct request_driver_logs {
   driver_id driver;

@@ -249,8 +249,9 @@ const std::vector<command_def>& commands() {
     {"status", "status --master troupe://host:port [DRIVER_ID]",
      "show the drivers of a cluster, or one driver",
      "Shows the state of one driver, or of every driver the master knows.", {remote, conf, props, level}},
-    {"kill", "kill --master troupe://host:port DRIVER_ID", "kill a cluster-mode driver",
-     "Kills a cluster-mode driver and its application.", {remote, conf, props, level}},
+    {"kill", "kill --master troupe://host:port DRIVER_ID|APP_ID", "kill a cluster-mode driver or an application",
+     "Kills a cluster-mode driver and its application, or an application (APP_ID, app-...): its executors "
+     "stop and its driver exits with the reason.", {remote, conf, props, level}},
     {"logs", "logs --master troupe://host:port DRIVER_ID", "print a cluster-mode driver's log",
      "Prints the log of a cluster-mode driver.", {remote, conf, props, level}},
     {"apps", "apps", "list the applications this build can run",
@@ -472,7 +473,7 @@ void parse_driver_command(command_line& cl, option_parser& p) {
   if (pos.size() > 1)
     p.fail("unexpected argument '" + pos[1] + "' for troupe " + cl.command);
   else if (pos.empty() && cl.command != "status")
-    p.fail(cl.command + " needs a DRIVER_ID");
+    p.fail(cl.command + (cl.command == "kill" ? " needs a DRIVER_ID or an APP_ID" : " needs a DRIVER_ID"));
   else if (!pos.empty())
     cl.driver_id = pos.front();
 }

@@ -231,6 +231,40 @@ BOOST_AUTO_TEST_CASE(a_client_mode_submitter_stops_its_application_on_sigterm) {
   BOOST_TEST(over, st.text);
 }
 
+BOOST_AUTO_TEST_CASE(kill_ends_an_application_and_its_driver_exits_with_the_reason) {
+  background_process sub({troupe_binary(), "submit", "--master", c.url(), "pi", "3000000000"}, data.path(),
+                         "submit-killed-app");
+  status_report st;
+  std::string app_id;
+  bool running = wait_until(
+    [&] {
+      st = cluster_status(c.url());
+      for (auto& a : st.apps)
+        if (a.state == "RUNNING" && !suite_processes_matching("--app-id " + a.id + " ").empty())
+          app_id = a.id;
+      return !app_id.empty();
+    },
+    15s, 100ms);
+  BOOST_TEST_REQUIRE(running, st.text << sub.describe());
+  auto start = clock::now();
+  auto r = troupe_cmd({"kill", "--master", c.url(), app_id}, 20s);
+  BOOST_TEST(r.exit_code == 0, describe(r));
+  BOOST_TEST(contains(r.out, "application " + app_id + ": KILLED"), describe(r));
+  // Its driver (the client-mode submitter) exits on its own, saying why.
+  auto code = sub.wait_exit(10s);
+  BOOST_TEST_REQUIRE(code.has_value(), "the submitter still runs 10 s after its application was killed:\n"
+                                           << sub.describe());
+  BOOST_TEST(*code != 0, sub.describe());
+  BOOST_TEST(contains(sub.err(), "killed"), sub.describe());
+  BOOST_TEST_MESSAGE("driver exited " << seconds_since(start) << " s after troupe kill " << app_id);
+  bool executors_gone = wait_until([&] { return suite_processes_matching("--app-id " + app_id + " ").empty(); }, 10s);
+  BOOST_TEST(executors_gone, describe(suite_processes_matching("--app-id " + app_id + " ")));
+  // An unknown application is an error that names it.
+  auto unknown = troupe_cmd({"kill", "--master", c.url(), "app-19700101000000-9999"}, 20s);
+  BOOST_TEST(unknown.exit_code == 1, describe(unknown));
+  BOOST_TEST(contains(unknown.err, "no application app-19700101000000-9999"), describe(unknown));
+}
+
 BOOST_AUTO_TEST_CASE(a_driver_in_a_worker_thread_writes_to_the_worker_and_logs_say_so) {
   // A worker that runs drivers as threads of its own (driver.isolation=thread):
   // one thread's stdout cannot be captured apart from its process's, so the
