@@ -1,6 +1,7 @@
 #include "runtime/chaos_runner.hpp"
 
-#include <dirent.h>
+#include "runtime/process.hpp"
+
 #include <signal.h>
 
 #include <algorithm>
@@ -81,27 +82,18 @@ std::string stamp(const chaos_event& e) {
 
 std::vector<chaos_process> child_processes(const std::vector<pid_t>& parents, const std::string& role) {
   std::vector<chaos_process> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr)
-    return out;
-  while (auto* e = ::readdir(d)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || pid <= 0)
-      continue;
+  for (auto pid : all_pids()) {
     pid_t ppid = 0;
     unsigned long long start = 0;
-    if (!read_stat(static_cast<pid_t>(pid), ppid, start)
-        || std::find(parents.begin(), parents.end(), ppid) == parents.end())
+    if (!read_stat(pid, ppid, start) || std::find(parents.begin(), parents.end(), ppid) == parents.end())
       continue;
-    auto args = cmdline(static_cast<pid_t>(pid));
+    auto args = cmdline(pid);
     if (flag_value(args, "--role") != role)
       continue;
     auto name = role == "executor" ? "executor-" + flag_value(args, "--executor-id") + "@" + flag_value(args, "--app-id")
                                    : flag_value(args, "--driver-id");
-    out.push_back({static_cast<pid_t>(pid), name});
+    out.push_back({pid, name});
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return out;
 }

@@ -1,6 +1,8 @@
 #include "runtime/process.hpp"
 
 #include <cerrno>
+#include <cstdlib>
+#include <dirent.h>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -146,6 +148,21 @@ std::string read_tail(const std::string& path, size_t max_bytes) {
   std::string out(size - start, '\0');
   f.read(out.data(), static_cast<std::streamsize>(out.size()));
   out.resize(static_cast<size_t>(f.gcount()));
+  return out;
+}
+
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr)
+    return out;
+  while (auto* e = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0' && pid > 0)
+      out.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(d);
   return out;
 }
 

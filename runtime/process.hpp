@@ -44,4 +44,7 @@ std::string self_executable();
 /// Reads at most the last `max_bytes` of a file ("" if it cannot be read).
 std::string read_tail(const std::string& path, size_t max_bytes);
 
+/// The ids of every process this host shows in /proc (empty if it cannot be read).
+std::vector<pid_t> all_pids();
+
 } // namespace troupe

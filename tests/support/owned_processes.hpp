@@ -5,7 +5,8 @@
 // TROUPE_ITEST_OWNER=<pid of the test executable>, which /proc tells. A pid is
 // signalled only after that check.
 
-#include <dirent.h>
+#include "runtime/process.hpp"
+
 #include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -71,18 +72,9 @@ inline std::optional<proc_info> read_proc(pid_t pid) {
 
 inline std::vector<proc_info> list_processes() {
   std::vector<proc_info> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr)
-    return out;
-  while (auto* e = ::readdir(d)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || pid <= 0)
-      continue;
-    if (auto p = read_proc(static_cast<pid_t>(pid)))
+  for (auto pid : troupe::all_pids())
+    if (auto p = read_proc(pid))
       out.push_back(std::move(*p));
-  }
-  ::closedir(d);
   return out;
 }
 
