@@ -287,8 +287,7 @@ int64_t lost_for_ms(const driver_state& st) {
 int32_t next_executor_hint(const driver_state& st) {
   int32_t next = 0;
   for (auto& [id, e] : st.executors)
-    if (!id.empty() && id.size() < 10 && id.find_first_not_of("0123456789") == std::string::npos)
-      next = std::max(next, std::stoi(id) + 1);
+    next = std::max(next, executor_number(id) + 1);
   return next;
 }
 
@@ -404,24 +403,21 @@ void reconnect_master(self_ptr self) {
   }
   st.link.connecting = true;
   auto timeout = std::chrono::milliseconds(std::max(st.opts.master_reconnect_timeout_ms / 10, 500));
-  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, st.opts.master_host,
-                st.opts.master_port)
-    .then(
-      [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-        auto& st = self->state;
-        st.link.connecting = false;
-        auto master = caf::actor_cast<caf::actor>(ptr);
-        if (!master) {
-          schedule_reconnect(self);
-          return;
-        }
-        master_changed_to(self, master,
-                          "troupe://" + st.opts.master_host + ":" + std::to_string(st.opts.master_port));
-      },
-      [self](caf::error&) {
-        self->state.link.connecting = false;
+  connect_async(
+    self, st.opts.master_host, st.opts.master_port, timeout,
+    [self](caf::actor master) {
+      auto& st = self->state;
+      st.link.connecting = false;
+      if (!master) {
         schedule_reconnect(self);
-      });
+        return;
+      }
+      master_changed_to(self, master, "troupe://" + st.opts.master_host + ":" + std::to_string(st.opts.master_port));
+    },
+    [self](caf::error&) {
+      self->state.link.connecting = false;
+      schedule_reconnect(self);
+    });
 }
 
 /// The master's actor went down: keep going, and reach it again.

@@ -181,28 +181,26 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
       return {};
     }
     st.port = *port;
-    self->request(self->system().middleman().actor_handle(), std::chrono::milliseconds(opts.connect_timeout_ms),
-                  caf::connect_atom::value,
-                  opts.driver_host, opts.driver_port)
-      .then(
-        [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-          auto& st = self->state;
-          st.driver = caf::actor_cast<caf::actor>(ptr);
-          if (!st.driver) {
-            self->quit(caf::sec::no_actor_published_at_port);
-            return;
-          }
-          self->monitor(st.driver);
-          self->send(st.driver, register_executor{st.opts.id, st.opts.host, st.port, st.opts.cores, self});
-          log::executor()->info("executor started app={} exec={} cores={} port={}", st.opts.app, st.opts.id,
-                                st.opts.cores, st.port);
-          self->become(running(self));
-        },
-        [self](caf::error& err) {
-          log::executor()->error("cannot reach the driver at {}:{}: {}", self->state.opts.driver_host,
-                                 self->state.opts.driver_port, self->system().render(err));
-          self->quit(err);
-        });
+    connect_async(
+      self, opts.driver_host, opts.driver_port, std::chrono::milliseconds(opts.connect_timeout_ms),
+      [self](caf::actor driver) {
+        auto& st = self->state;
+        st.driver = std::move(driver);
+        if (!st.driver) {
+          self->quit(caf::sec::no_actor_published_at_port);
+          return;
+        }
+        self->monitor(st.driver);
+        self->send(st.driver, register_executor{st.opts.id, st.opts.host, st.port, st.opts.cores, self});
+        log::executor()->info("executor started app={} exec={} cores={} port={}", st.opts.app, st.opts.id,
+                              st.opts.cores, st.port);
+        self->become(running(self));
+      },
+      [self](caf::error& err) {
+        log::executor()->error("cannot reach the driver at {}:{}: {}", self->state.opts.driver_host,
+                               self->state.opts.driver_port, self->system().render(err));
+        self->quit(err);
+      });
     return {
       [=](const stop_executor&) { self->quit(); },
     };

@@ -1,6 +1,7 @@
 #include "actors/master.hpp"
 
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "runtime/cluster_book.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/log.hpp"
@@ -322,18 +323,17 @@ void reach_out(self_ptr self) {
     if (host.empty() || port == 0)
       return;
     auto timeout = std::chrono::milliseconds(std::max(self->state.opts.recovery_timeout_ms, 100));
-    self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, host, port)
-      .then(
-        [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-          auto peer = caf::actor_cast<caf::actor>(ptr);
-          if (!peer || !self->state.book.recovering())
-            return;
-          log::master()->info("telling {} at {}:{} that the master changed", what, host, port);
-          self->send(peer, master_changed{caf::actor{self}, self->state.opts.url});
-        },
-        [=](caf::error& err) {
-          log::master()->info("{} at {}:{} does not answer: {}", what, host, port, self->system().render(err));
-        });
+    connect_async(
+      self, host, port, timeout,
+      [=](caf::actor peer) {
+        if (!peer || !self->state.book.recovering())
+          return;
+        log::master()->info("telling {} at {}:{} that the master changed", what, host, port);
+        self->send(peer, master_changed{caf::actor{self}, self->state.opts.url});
+      },
+      [=](caf::error& err) {
+        log::master()->info("{} at {}:{} does not answer: {}", what, host, port, self->system().render(err));
+      });
   };
   for (auto& [id, w] : st.book.workers())
     if (w.state == worker_state::unknown)

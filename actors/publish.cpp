@@ -43,4 +43,15 @@ caf::expected<uint16_t> publish_guarded(caf::actor_system& sys, const caf::actor
   return public_port;
 }
 
+void connect_async(caf::event_based_actor* self, const std::string& host, uint16_t port,
+                   std::chrono::milliseconds timeout, std::function<void(caf::actor)> reached,
+                   std::function<void(caf::error&)> failed) {
+  self->request(self->system().middleman().actor_handle(), timeout, caf::connect_atom::value, host, port)
+    .then(
+      [reached](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        reached(caf::actor_cast<caf::actor>(ptr));
+      },
+      [failed](caf::error& err) { failed(err); });
+}
+
 } // namespace troupe

@@ -5,7 +5,9 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -15,5 +17,13 @@ namespace troupe {
 /// read from the system's config key "troupe.max-frame-size" (configure_system).
 caf::expected<uint16_t> publish_guarded(caf::actor_system& sys, const caf::actor& a, uint16_t port,
                                         const std::string& host);
+
+/// The one way an actor reaches a peer published at host:port without
+/// blocking: asks the middleman, bounded by `timeout` (its remote_actor would
+/// wait forever for a frozen peer's handshake). `reached` gets the peer's
+/// handle, a null one when the node publishes no actor there; `failed` the error.
+void connect_async(caf::event_based_actor* self, const std::string& host, uint16_t port,
+                   std::chrono::milliseconds timeout, std::function<void(caf::actor)> reached,
+                   std::function<void(caf::error&)> failed);
 
 } // namespace troupe

@@ -3,6 +3,7 @@
 #include "actors/driver.hpp"
 #include "actors/executor.hpp"
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "runtime/log.hpp"
 #include "runtime/node_command.hpp"
 #include "runtime/process.hpp"
@@ -104,37 +105,35 @@ void connect_and_register(self_ptr self) {
     register_with_master(self);
     return;
   }
-  self->request(self->system().middleman().actor_handle(), std::chrono::milliseconds(st.opts.connect_timeout_ms),
-                caf::connect_atom::value,
-                st.opts.master_host, st.opts.master_port)
-    .then(
-      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-        self->state.master = caf::actor_cast<caf::actor>(ptr);
-        if (!self->state.master) {
-          self->delayed_send(self, std::chrono::milliseconds(self->state.opts.reconnect_delay_ms), wake_v);
+  connect_async(
+    self, st.opts.master_host, st.opts.master_port, std::chrono::milliseconds(st.opts.connect_timeout_ms),
+    [=](caf::actor master) {
+      self->state.master = std::move(master);
+      if (!self->state.master) {
+        self->delayed_send(self, std::chrono::milliseconds(self->state.opts.reconnect_delay_ms), wake_v);
+        return;
+      }
+      self->monitor(self->state.master);
+      register_with_master(self);
+    },
+    [=](caf::error& err) {
+      auto& st = self->state;
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started).count();
+      auto limit = st.ever_registered ? st.opts.master_reconnect_timeout_ms : st.opts.register_timeout_ms;
+      if (!st.registered && waited > limit) {
+        log::worker()->error("cannot reach the master at {}:{} after {} ms: {}", st.opts.master_host,
+                             st.opts.master_port, waited, self->system().render(err));
+        if (st.children.empty()) {
+          self->quit(caf::sec::cannot_connect_to_node);
           return;
         }
-        self->monitor(self->state.master);
-        register_with_master(self);
-      },
-      [=](caf::error& err) {
-        auto& st = self->state;
-        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started).count();
-        auto limit = st.ever_registered ? st.opts.master_reconnect_timeout_ms : st.opts.register_timeout_ms;
-        if (!st.registered && waited > limit) {
-          log::worker()->error("cannot reach the master at {}:{} after {} ms: {}", st.opts.master_host,
-                               st.opts.master_port, waited, self->system().render(err));
-          if (st.children.empty()) {
-            self->quit(caf::sec::cannot_connect_to_node);
-            return;
-          }
-          forget_children(self, "the master did not come back", spdlog::level::warn);
-          quit_after_children(self, caf::sec::cannot_connect_to_node);
-          return;
-        }
-        // Retry with a short backoff: workers usually start with their master.
-        self->delayed_send(self, std::chrono::milliseconds(std::min<int64_t>(100 + waited / 4, 1000)), wake_v);
-      });
+        forget_children(self, "the master did not come back", spdlog::level::warn);
+        quit_after_children(self, caf::sec::cannot_connect_to_node);
+        return;
+      }
+      // Retry with a short backoff: workers usually start with their master.
+      self->delayed_send(self, std::chrono::milliseconds(std::min<int64_t>(100 + waited / 4, 1000)), wake_v);
+    });
 }
 
 void report_executor(self_ptr self, const child& c, executor_state state, const std::string& message,

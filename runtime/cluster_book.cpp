@@ -341,17 +341,6 @@ book_decisions cluster_book::driver_state_changed(const driver_id& id, driver_st
 
 // -- master recovery ---------------------------------------------------------------
 
-namespace {
-
-/// The number in an executor id ("7" -> 7), or -1.
-int32_t executor_number(const executor_id& id) {
-  if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
-    return -1;
-  return std::stoi(id);
-}
-
-} // namespace
-
 book_image cluster_book::image() const {
   book_image img;
   for (auto& [id, w] : workers_)

@@ -35,4 +35,10 @@ std::string make_worker_id(const std::string& host, uint16_t port) {
   return "worker-" + utc_stamp() + '-' + host + '-' + std::to_string(port);
 }
 
+int32_t executor_number(const executor_id& id) {
+  if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoi(id);
+}
+
 } // namespace troupe

@@ -34,4 +34,7 @@ private:
 /// "worker-<yyyyMMddHHmmss>-<host>-<port>" for the given moment (now).
 std::string make_worker_id(const std::string& host, uint16_t port);
 
+/// The number an executor id spells ("7" -> 7), or -1 for any other id.
+int32_t executor_number(const executor_id& id);
+
 } // namespace troupe
