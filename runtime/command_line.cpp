@@ -228,6 +228,10 @@ const std::vector<command_def>& commands() {
       {"--recovery-dir", "D", "master: journal workers, apps and drivers in D\n"
                               "and recover them on restart (master.recovery-dir)",
        conf_flag("master.recovery-dir")},
+      {"--webui-port", "P", "master: port of the web UI and /json (8080; 0 = off)\n"
+                            "(master.webui-port)", conf_flag("master.webui-port")},
+      {"--rest-port", "P", "master: port of the REST submission server (off)\n"
+                           "(master.rest-port)", conf_flag("master.rest-port")},
       {"--app-id", "ID", "executor: its application (set by a worker)", string_flag(&s::app_id)},
       {"--executor-id", "ID", "executor: its id (set by a worker)", string_flag(&s::executor_id)},
       {"--driver-url", "URL", "executor: troupe://host:port of its driver", string_flag(&s::driver_url)},

@@ -181,6 +181,18 @@ struct settings {
   int32_t executor_min_uptime_ms = 5000;    ///< master.executor-min-uptime: failures after running this long do not count
   int32_t driver_max_relaunches = 3;        ///< driver.max-relaunches: of a supervised cluster-mode driver
 
+  // -- HTTP, event logs, security (#7) ---------------------------------------------
+  int32_t webui_port = 8080;            ///< master.webui-port / --webui-port: the master's web UI and /json; 0 = off
+  int32_t rest_port = 0;                ///< master.rest-port / --rest-port: Spark's REST submission protocol; 0 = off
+  int32_t driver_ui_port = 4040;        ///< driver.ui-port: the driver's UI and /api/v1 (next free port if taken); 0 = off
+  bool ui_public = false;               ///< ui.public: read-only pages need no token even with a secret
+  bool console_progress = true;         ///< ui.console-progress: the submitter's progress bar on a terminal
+  std::string eventlog_dir;             ///< eventlog.dir: the driver writes one JSON-lines file per application; "" = none
+  std::string auth_secret_file;         ///< auth.secret-file: the cluster's shared secret; "" = no authentication
+  std::string tls_certificate;          ///< tls.certificate: PEM certificate of this node (node traffic and HTTPS)
+  std::string tls_key;                  ///< tls.key: its private key (PEM)
+  std::string tls_cafile;               ///< tls.cafile: the CA that signs every node's certificate
+
   // -- chaos (local-cluster[N,C,M] and simulate only; runtime/chaos) -------------
   int32_t chaos_seed = 0;               ///< chaos.seed / simulate --chaos: the fault schedule's seed; 0 = no chaos
   int32_t chaos_interval_ms = 2000;     ///< chaos.interval / --chaos-interval: mean ms between faults

@@ -137,6 +137,11 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"task.speculation.quantile", "0.5"}, {"task.speculation.interval", "50"},
     {"master.recovery-dir", "/var/lib/troupe"}, {"master.recovery-timeout", "2500"},
     {"driver.master-reconnect-timeout", "7000"}, {"worker.master-reconnect-timeout", "8000"},
+    {"master.webui-port", "8181"},     {"master.rest-port", "6066"},
+    {"driver.ui-port", "4141"},        {"ui.public", "true"},
+    {"ui.console-progress", "false"},  {"eventlog.dir", "/tmp/ev"},
+    {"auth.secret-file", "/etc/troupe/secret"}, {"tls.certificate", "/etc/troupe/node.pem"},
+    {"tls.key", "/etc/troupe/node.key"}, {"tls.cafile", "/etc/troupe/ca.pem"},
     {"chaos.seed", "9"},               {"chaos.interval", "300"},
     {"chaos.freeze", "false"},         {"chaos.faults", "4"},
   };
@@ -167,6 +172,16 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.executor_failures_per_worker == 5);
   BOOST_TEST(s.executor_min_uptime_ms == 7000);
   BOOST_TEST(s.driver_max_relaunches == 6);
+  BOOST_TEST(s.webui_port == 8181);
+  BOOST_TEST(s.rest_port == 6066);
+  BOOST_TEST(s.driver_ui_port == 4141);
+  BOOST_TEST(s.ui_public);
+  BOOST_TEST(!s.console_progress);
+  BOOST_TEST(s.eventlog_dir == "/tmp/ev");
+  BOOST_TEST(s.auth_secret_file == "/etc/troupe/secret");
+  BOOST_TEST(s.tls_certificate == "/etc/troupe/node.pem");
+  BOOST_TEST(s.tls_key == "/etc/troupe/node.key");
+  BOOST_TEST(s.tls_cafile == "/etc/troupe/ca.pem");
   BOOST_TEST(s.chaos_seed == 9);
   BOOST_TEST(s.chaos_interval_ms == 300);
   BOOST_TEST(!s.chaos_freeze);
