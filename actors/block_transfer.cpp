@@ -1,6 +1,7 @@
 #include "actors/block_transfer.hpp"
 
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
 #include "runtime/log.hpp"
 #include "runtime/ops/shuffle.hpp"
 
@@ -49,10 +50,13 @@ caf::actor peer_book::connect(const std::string& exec, std::string& error) {
     return {};
   }
   // middleman().remote_actor would wait forever for a frozen peer's handshake.
+  auto [dial_host, dial_port] = dial_address(*sys_, host, static_cast<uint16_t>(port), error);
+  if (dial_host.empty())
+    return {};
   caf::actor h;
   caf::scoped_actor self{*sys_};
-  self->request(sys_->middleman().actor_handle(), connect_timeout_, caf::connect_atom::value, host,
-                static_cast<uint16_t>(port))
+  self->request(connection_manager(*sys_), connect_timeout_, caf::connect_atom::value, dial_host,
+                dial_port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         h = caf::actor_cast<caf::actor>(ptr);

@@ -1,10 +1,13 @@
 #include "actors/cluster_client.hpp"
 
 #include "actors/protocol.hpp"
+#include "actors/publish.hpp"
+#include "runtime/auth.hpp"
 #include "runtime/log.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -32,6 +35,24 @@ void configure_system(caf::actor_system_config& cfg, const settings& s) {
   caf::put(cfg.content, "work-stealing.moderate-poll-attempts", size_t{0});
   // Read by publish_guarded: the largest frame a peer may send.
   caf::put(cfg.content, "troupe.max-frame-size", s.max_frame_bytes);
+  // Read by publish_guarded and dial_address: the key of the secret handshake
+  // (hex of the secret; the command line already checked the file).
+  if (!s.auth_secret_file.empty()) {
+    std::string secret, error, warning;
+    if (!auth::read_secret_file(s.auth_secret_file, secret, error, warning))
+      throw std::runtime_error(error);
+    caf::put(cfg.content, "troupe.auth-key", auth::to_hex(secret));
+  }
+  // TLS between nodes: caf_openssl with mutual certificates (any key set makes
+  // both sides present a certificate signed by tls.cafile). publish_guarded
+  // and every connect go through the openssl manager when "troupe.tls" is on.
+  if (!s.tls_certificate.empty()) {
+    cfg.load<caf::openssl::manager>();
+    caf::put(cfg.content, "openssl.certificate", s.tls_certificate);
+    caf::put(cfg.content, "openssl.key", s.tls_key);
+    caf::put(cfg.content, "openssl.cafile", s.tls_cafile);
+    caf::put(cfg.content, "troupe.tls", true);
+  }
 }
 
 master_connection connect_master(caf::actor_system& sys, const std::string& host, uint16_t port,
@@ -42,7 +63,12 @@ master_connection connect_master(caf::actor_system& sys, const std::string& host
   constexpr auto max_pause = 1000ms;
   auto pause = std::chrono::milliseconds(first_pause);
   for (;;) {
-    auto h = sys.middleman().remote_actor(host, port);
+    std::string relay_error;
+    auto [dial_host, dial_port] = dial_address(sys, host, port, relay_error);
+    if (dial_host.empty())
+      return {nullptr, relay_error};
+    auto h = tls_enabled(sys) ? caf::openssl::remote_actor(sys, dial_host, dial_port)
+                              : sys.middleman().remote_actor(dial_host, dial_port);
     if (h)
       return {*h, {}};
     if (std::chrono::steady_clock::now() + pause >= deadline)

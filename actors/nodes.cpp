@@ -8,9 +8,12 @@
 #include "actors/publish.hpp"
 #include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
+#include "runtime/http_options.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/path_check.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -73,6 +76,10 @@ int run_master_node(const settings& s) {
   auto url = "troupe://" + s.host + ":" + std::to_string(*port);
   caf::anon_send(master, master_started{url});
   std::cout << "troupe master listening on " << url << std::endl;
+  if (auto w = exposure_warning(s, s.rest_port != 0); !w.empty()) {
+    std::cerr << "warning: " << w << std::endl;
+    log::master()->warn("{}", w);
+  }
   return run_with_signals(
     [&] {
       await_down(sys, master);

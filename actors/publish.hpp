@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 namespace troupe {
 
@@ -17,6 +18,19 @@ namespace troupe {
 /// read from the system's config key "troupe.max-frame-size" (configure_system).
 caf::expected<uint16_t> publish_guarded(caf::actor_system& sys, const caf::actor& a, uint16_t port,
                                         const std::string& host);
+
+/// True when node traffic is TLS ("troupe.tls", set by configure_system from tls.certificate).
+bool tls_enabled(caf::actor_system& sys);
+
+/// The actor that publishes and connects: the openssl manager's under TLS, else the middleman's.
+caf::actor connection_manager(caf::actor_system& sys);
+
+/// Where CAF must connect to reach host:port: the address itself, or with a
+/// shared secret configured ("troupe.auth-key", configure_system) the loopback
+/// outbound relay that proves the secret to the peer first. Empty host and
+/// `error` set when no relay can be opened.
+std::pair<std::string, uint16_t> dial_address(caf::actor_system& sys, const std::string& host, uint16_t port,
+                                              std::string& error);
 
 /// The one way an actor reaches a peer published at host:port without
 /// blocking: asks the middleman, bounded by `timeout` (its remote_actor would

@@ -6,6 +6,7 @@
 #include "actors/nodes.hpp"
 #include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
+#include "runtime/auth.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/log.hpp"
 
@@ -18,6 +19,16 @@ int list_apps() {
   for (auto* a : troupe::all_apps())
     std::cout << a->name << "\n    usage: troupe submit --master MASTER " << a->usage << "\n    " << a->description
               << "\n";
+  return 0;
+}
+
+int print_token(const troupe::settings& s) {
+  std::string secret, error, warning;
+  if (!troupe::auth::read_secret_file(s.auth_secret_file, secret, error, warning)) {
+    std::cerr << "error: " << error << std::endl;
+    return 2;
+  }
+  std::cout << troupe::auth::http_token(secret) << std::endl;
   return 0;
 }
 
@@ -39,8 +50,12 @@ int run(int argc, char** argv) {
     std::cerr << "error: bad log level '" << cl.opts.log_level << "'" << std::endl;
     return 2;
   }
+  if (!cl.warning.empty())
+    std::cerr << "warning: " << cl.warning << std::endl;
   if (cl.command == "apps")
     return list_apps();
+  if (cl.command == "token")
+    return print_token(cl.opts);
   if (cl.command == "submit") {
     troupe::log::set_process_role("submit");
     return troupe::run_submit(cl.opts);

@@ -1,5 +1,6 @@
 #include "runtime/command_line.hpp"
 
+#include "runtime/auth.hpp"
 #include "runtime/parse_int.hpp"
 
 #include <algorithm>
@@ -258,6 +259,9 @@ const std::vector<command_def>& commands() {
      "stop and its driver exits with the reason.", {remote, conf, props, level}},
     {"logs", "logs --master troupe://host:port DRIVER_ID", "print a cluster-mode driver's log",
      "Prints the log of a cluster-mode driver.", {remote, conf, props, level}},
+    {"token", "token --conf auth.secret-file=F", "print the HTTP bearer token of a shared secret",
+     "Prints the token HTTP callers send as 'Authorization: Bearer TOKEN' (derived from the secret; the "
+     "secret itself never leaves the file).", {conf, props, level}},
     {"apps", "apps", "list the applications this build can run",
      "Lists the applications this build can run, with their arguments.", {}},
   };
@@ -538,11 +542,23 @@ command_line parse_command_line(int argc, const char* const* argv) {
     parse_simulate(cl, p);
   else if (cl.command == "apps")
     p.read(false) && p.no_positionals();
+  else if (cl.command == "token") {
+    if (p.read(false) && p.no_positionals() && cl.opts.auth_secret_file.empty())
+      p.fail("token needs --conf auth.secret-file=F");
+  }
   else
     parse_driver_command(cl, p);
   // Asking for help is never an error, whatever else the line holds.
   if (cl.help)
     cl.error.clear();
+  // A secret that cannot be read is a usage error at once, not a node that
+  // comes up refusing everyone.
+  if (cl.error.empty() && !cl.opts.auth_secret_file.empty()) {
+    std::string secret, warning;
+    if (!auth::read_secret_file(cl.opts.auth_secret_file, secret, cl.error, warning))
+      return cl;
+    cl.warning = warning;
+  }
   return cl;
 }
 

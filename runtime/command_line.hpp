@@ -15,6 +15,7 @@ struct command_line {
   std::string command;      ///< submit | node | simulate | status | kill | logs | apps | help
   settings opts;            ///< everything the flags set
   std::string driver_id;    ///< status/kill/logs argument
+  std::string warning;      ///< printed on stderr, not fatal (e.g. a group-readable secret file)
   int32_t simulate_workers = 0;  ///< simulate --workers N
   bool simulate_threads = false; ///< simulate --threads: workers as threads
   bool help = false;        ///< --help was asked: print `usage` and exit 0

@@ -1,5 +1,6 @@
 #include "runtime/frame_guard.hpp"
 
+#include "runtime/auth.hpp"
 #include "runtime/log.hpp"
 
 #include <spdlog/spdlog.h>
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace troupe {
@@ -151,6 +153,9 @@ struct frame_guard::impl {
     bool connecting = true;
     basp_frame_checker check;
     std::string addr;
+    // Set while the peer has not proven the secret; CAF is not connected yet.
+    std::unique_ptr<auth::server_handshake> auth;
+    std::chrono::steady_clock::time_point opened;
     explicit conn(uint64_t max) : check(max) {}
   };
 
@@ -159,7 +164,10 @@ struct frame_guard::impl {
   int epoll_fd = -1;
   int wake_fd = -1;
   std::atomic<bool> stopping{false};
-  std::atomic<uint64_t> accepted{0}, refused{0}, open{0};
+  std::atomic<uint64_t> accepted{0}, refused{0}, open{0}, auth_failed{0};
+  size_t authenticating = 0; // connections with an auth handshake in progress
+  // Hosts whose failed secret handshake was logged: once per address, not per retry.
+  std::unordered_set<std::string> logged_hosts;
   std::unordered_map<uint64_t, std::unique_ptr<conn>> conns;
   uint64_t next_id = 1;
   std::vector<char> scratch;
@@ -199,6 +207,19 @@ struct frame_guard::impl {
     suppressed = 0;
   }
 
+  // Logs a failed secret handshake once per peer host (the port changes per retry).
+  void refuse_once(const std::string& addr, const std::string& why) {
+    auto host = addr.substr(0, addr.rfind(':'));
+    if (logged_hosts.count(host) > 0)
+      return;
+    if (logged_hosts.size() >= 4096) {
+      refuse_log(addr, why); // many strangers: rate-limited lines instead
+      return;
+    }
+    logged_hosts.insert(host);
+    log::net()->warn("refused peer guard={} peer={} reason=\"{}\" (logged once per host)", opts.name, addr, why);
+  }
+
   static uint64_t tag(const conn& c, bool node_side) { return (c.id << 1) | (node_side ? 1 : 0); }
 
   void update(conn& c, end& e, bool node_side, uint32_t want) {
@@ -214,7 +235,12 @@ struct frame_guard::impl {
   // Reads a side when the other side has nothing pending; writes a side that has.
   void rearm(conn& c) {
     uint32_t pm = 0, nm = 0;
-    if (!c.connecting) {
+    if (c.auth) {
+      if (!c.peer.eof)
+        pm |= EPOLLIN;
+      if (!c.peer.pending.empty())
+        pm |= EPOLLOUT;
+    } else if (!c.connecting) {
       if (!c.peer.eof && c.node.pending.empty())
         pm |= EPOLLIN;
       if (!c.node.eof && c.peer.pending.empty())
@@ -235,6 +261,8 @@ struct frame_guard::impl {
     if (i == conns.end())
       return;
     auto& c = *i->second;
+    if (c.auth)
+      --authenticating;
     for (int fd : {c.peer.fd, c.node.fd})
       if (fd >= 0)
         ::close(fd); // also removes it from the epoll set
@@ -272,35 +300,105 @@ struct frame_guard::impl {
         ::close(fd);
         continue;
       }
-      int nfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (nfd < 0) {
-        ::close(fd);
-        pause_listener();
-        return;
-      }
       int one = 1;
-      ::setsockopt(nfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_port = htons(opts.target_port);
-      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::connect(nfd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) {
-        ::close(nfd);
-        ::close(fd);
-        continue;
-      }
       auto c = std::make_unique<conn>(opts.max_frame_bytes);
       c->id = next_id++;
       c->addr = std::move(addr);
       c->peer.fd = fd;
-      c->node.fd = nfd;
+      c->opened = std::chrono::steady_clock::now();
       add(fd, tag(*c, false), 0);
-      add(nfd, tag(*c, true), EPOLLOUT);
-      c->node.mask = EPOLLOUT;
-      conns.emplace(c->id, std::move(c));
+      if (!opts.secret.empty()) {
+        // Nothing reaches CAF (not even a connection) before the peer proves the secret.
+        c->auth = std::make_unique<auth::server_handshake>(opts.secret);
+        c->connecting = false;
+        ++authenticating;
+        auto& ref = *c;
+        conns.emplace(c->id, std::move(c));
+        rearm(ref);
+      } else {
+        if (!connect_node(*c)) {
+          ::close(fd);
+          if (c->node.fd == -1)
+            pause_listener(); // out of descriptors
+          return;
+        }
+        conns.emplace(c->id, std::move(c));
+      }
       open = conns.size();
     }
+  }
+
+  // Opens the connection to CAF's private port; false when it cannot.
+  bool connect_node(conn& c) {
+    int nfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (nfd < 0)
+      return false;
+    int one = 1;
+    ::setsockopt(nfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(opts.target_port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(nfd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) {
+      ::close(nfd);
+      c.node.fd = -2; // not out of descriptors: do not pause the listener
+      return false;
+    }
+    c.node.fd = nfd;
+    c.connecting = true;
+    add(nfd, tag(c, true), EPOLLOUT);
+    c.node.mask = EPOLLOUT;
+    return true;
+  }
+
+  // Runs the secret handshake on the peer's bytes; false when the connection is to be closed.
+  bool on_auth_event(conn& c, uint32_t events) {
+    if ((events & EPOLLOUT) && !flush(c.peer))
+      return false;
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+      return true;
+    auto n = ::recv(c.peer.fd, scratch.data(), scratch.size(), 0);
+    if (n < 0)
+      return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    if (n == 0)
+      return false; // gone before proving anything
+    auto taken = c.auth->feed(scratch.data(), static_cast<size_t>(n));
+    if (c.auth->current() == auth::server_handshake::state::failed) {
+      ++refused;
+      ++auth_failed;
+      refuse_once(c.addr, c.auth->reason());
+      return false;
+    }
+    if (auto out = c.auth->take_output(); !out.empty() && !forward(c.peer, out.data(), out.size()))
+      return false;
+    if (c.auth->current() != auth::server_handshake::state::done)
+      return true;
+    c.auth.reset();
+    --authenticating;
+    // Protocol bytes that came with the proof: checked, then held until CAF is connected.
+    auto rest = static_cast<size_t>(n) - taken;
+    if (rest > 0) {
+      if (opts.check_frames
+          && c.check.feed(scratch.data() + taken, rest) != basp_frame_checker::verdict::ok) {
+        ++refused;
+        refuse_log(c.addr, c.check.reason());
+        return false;
+      }
+      c.node.pending.assign(scratch.data() + taken, scratch.data() + n);
+    }
+    return connect_node(c);
+  }
+
+  // Closes connections still in the secret handshake past their deadline (half-open peers).
+  void expire_handshakes() {
+    auto limit = std::chrono::steady_clock::now() - std::chrono::milliseconds(opts.auth_timeout_ms);
+    std::vector<uint64_t> late;
+    for (auto& [id, c] : conns)
+      if (c->auth && c->opened < limit)
+        late.push_back(id);
+    for (auto id : late)
+      close_conn(id);
   }
 
   void pause_listener() {
@@ -367,7 +465,7 @@ struct frame_guard::impl {
       src.eof = true;
       return true;
     }
-    if (checked && c.check.feed(scratch.data(), static_cast<size_t>(n)) != basp_frame_checker::verdict::ok) {
+    if (checked && opts.check_frames && c.check.feed(scratch.data(), static_cast<size_t>(n)) != basp_frame_checker::verdict::ok) {
       ++refused;
       refuse_log(c.addr, c.check.reason());
       return false;
@@ -379,6 +477,8 @@ struct frame_guard::impl {
   bool on_event(conn& c, bool node_side, uint32_t events) {
     auto& self = node_side ? c.node : c.peer;
     auto& other = node_side ? c.peer : c.node;
+    if (c.auth)
+      return on_auth_event(c, events);
     if (c.connecting) {
       if (!node_side)
         return (events & (EPOLLHUP | EPOLLERR)) == 0;
@@ -420,7 +520,7 @@ struct frame_guard::impl {
   void run() {
     std::vector<epoll_event> events(256);
     while (!stopping) {
-      int timeout = listener_paused ? 100 : -1;
+      int timeout = listener_paused ? 100 : authenticating > 0 ? 1000 : -1;
       int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout);
       if (n < 0) {
         if (errno == EINTR)
@@ -428,6 +528,8 @@ struct frame_guard::impl {
         break;
       }
       maybe_resume_listener();
+      if (authenticating > 0)
+        expire_handshakes();
       for (int i = 0; i < n && !stopping; ++i) {
         auto t = events[i].data.u64;
         if (t == listen_tag) {
@@ -485,8 +587,10 @@ void frame_guard::stop() {
   thread_.join();
   // Close every socket now, so the port is free as soon as stop returns.
   for (auto& [id, c] : impl_->conns) {
-    ::close(c->peer.fd);
-    ::close(c->node.fd);
+    if (c->peer.fd >= 0)
+      ::close(c->peer.fd);
+    if (c->node.fd >= 0)
+      ::close(c->node.fd);
   }
   impl_->conns.clear();
   impl_->open = 0;
@@ -495,7 +599,7 @@ void frame_guard::stop() {
 }
 
 frame_guard::counters frame_guard::stats() const {
-  return {impl_->accepted.load(), impl_->refused.load(), impl_->open.load()};
+  return {impl_->accepted.load(), impl_->refused.load(), impl_->open.load(), impl_->auth_failed.load()};
 }
 
 } // namespace troupe

@@ -62,6 +62,15 @@ struct frame_guard_options {
   size_t max_connections = 8192;  ///< connections past this are closed at once
   size_t buffer_bytes = 256 * 1024; ///< largest read; bounds what one direction buffers
   std::string name = "node";      ///< for log lines
+  /// The shared secret (auth.secret-file); non-empty: a connection must pass
+  /// the server side of auth::server_handshake before the guard even connects
+  /// to CAF, and the guard holds at most a reply's worth of bytes for it.
+  std::string secret;
+  /// Check BASP frames (false under TLS: the bytes are ciphertext, and the
+  /// TLS handshake proves the peer before CAF reads a frame).
+  bool check_frames = true;
+  /// A connection that has not finished the secret handshake by then is closed.
+  int auth_timeout_ms = 5000;
 };
 
 /// The guard: a listening socket and one relay thread.
@@ -72,6 +81,7 @@ public:
     uint64_t accepted = 0; ///< connections accepted
     uint64_t refused = 0;  ///< connections closed for a bad frame or over the limit
     uint64_t open = 0;     ///< connections relayed now
+    uint64_t auth_failed = 0; ///< connections refused by the secret handshake (also in refused)
   };
 
   /// Binds (SO_REUSEADDR) and starts relaying; nullptr and `error` set when

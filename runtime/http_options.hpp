@@ -18,4 +18,9 @@ struct settings;
 bool http_options_from(const settings& s, const std::string& name, uint16_t port, int port_tries,
                        http::server_options& out, std::string& error);
 
+/// The warning a master prints at start when its ports are reachable beyond
+/// loopback without a shared secret ("" when none is due); `rest_enabled`:
+/// the REST submission server (settings.rest_port) is on.
+std::string exposure_warning(const settings& s, bool rest_enabled);
+
 } // namespace troupe
