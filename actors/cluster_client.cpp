@@ -48,9 +48,10 @@ void configure_system(caf::actor_system_config& cfg, const settings& s) {
   // and every connect go through the openssl manager when "troupe.tls" is on.
   if (!s.tls_certificate.empty()) {
     cfg.load<caf::openssl::manager>();
-    caf::put(cfg.content, "openssl.certificate", s.tls_certificate);
-    caf::put(cfg.content, "openssl.key", s.tls_key);
-    caf::put(cfg.content, "openssl.cafile", s.tls_cafile);
+    // The manager reads the config's fields, not cfg.content.
+    cfg.openssl_certificate = s.tls_certificate;
+    cfg.openssl_key = s.tls_key;
+    cfg.openssl_cafile = s.tls_cafile;
     caf::put(cfg.content, "troupe.tls", true);
   }
 }

@@ -207,9 +207,9 @@ struct frame_guard::impl {
     suppressed = 0;
   }
 
-  // Logs a failed secret handshake once per peer host (the port changes per retry).
+  // Logs a failed secret handshake once per peer host and reason (the port changes per retry).
   void refuse_once(const std::string& addr, const std::string& why) {
-    auto host = addr.substr(0, addr.rfind(':'));
+    auto host = addr.substr(0, addr.rfind(':')) + " " + why;
     if (logged_hosts.count(host) > 0)
       return;
     if (logged_hosts.size() >= 4096) {
@@ -217,7 +217,7 @@ struct frame_guard::impl {
       return;
     }
     logged_hosts.insert(host);
-    log::net()->warn("refused peer guard={} peer={} reason=\"{}\" (logged once per host)", opts.name, addr, why);
+    log::net()->warn("refused peer guard={} peer={} reason=\"{}\" (logged once per host and reason)", opts.name, addr, why);
   }
 
   static uint64_t tag(const conn& c, bool node_side) { return (c.id << 1) | (node_side ? 1 : 0); }
@@ -361,8 +361,15 @@ struct frame_guard::impl {
     auto n = ::recv(c.peer.fd, scratch.data(), scratch.size(), 0);
     if (n < 0)
       return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-    if (n == 0)
-      return false; // gone before proving anything
+    if (n == 0) {
+      // After our reply, a peer that hangs up found our proof wrong: it holds another secret.
+      if (c.auth->current() == auth::server_handshake::state::want_proof) {
+        ++refused;
+        ++auth_failed;
+        refuse_once(c.addr, "closed the connection before proving the secret (a different auth.secret-file?)");
+      }
+      return false;
+    }
     auto taken = c.auth->feed(scratch.data(), static_cast<size_t>(n));
     if (c.auth->current() == auth::server_handshake::state::failed) {
       ++refused;

@@ -36,6 +36,10 @@ bool http_options_from(const settings& s, const std::string& name, uint16_t port
 std::string exposure_warning(const settings& s, bool rest_enabled) {
   if (!s.auth_secret_file.empty())
     return "";
+  if (!s.tls_certificate.empty())
+    return "tls.certificate without auth.secret-file: a stranger's failed TLS handshake makes CAF 0.17 drop "
+           "this node's other TLS connections (they reconnect); set auth.secret-file as well, so that only "
+           "holders of the secret reach the TLS handshake";
   auto loopback = [](const std::string& h) {
     return h == "127.0.0.1" || h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
   };

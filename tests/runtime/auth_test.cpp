@@ -250,6 +250,9 @@ BOOST_AUTO_TEST_CASE(exposure_warning_only_beyond_loopback_without_secret) {
   s.host = "0.0.0.0";
   BOOST_TEST(exposure_warning(s, false).find("node port") != std::string::npos);
   BOOST_TEST(exposure_warning(s, true).find("REST") != std::string::npos);
+  s.host = "127.0.0.1";
+  s.tls_certificate = "/node.pem";
+  BOOST_TEST(exposure_warning(s, false).find("auth.secret-file as well") != std::string::npos);
   s.auth_secret_file = "/some/secret";
   BOOST_TEST(exposure_warning(s, true).empty());
 }
