@@ -13,6 +13,11 @@ bool http_options_from(const settings& s, const std::string& name, uint16_t port
   out.port = port;
   out.port_tries = port_tries;
   out.public_reads = s.ui_public;
+  // cpp-httplib holds a thread per open connection: more threads and a short
+  // read timeout bound how long a few silent strangers can stall the pages
+  // (measured in hostile_bytes_test: 20 half-open connections).
+  out.threads = 16;
+  out.read_timeout_ms = 2000;
   if (!s.auth_secret_file.empty()) {
     // The token is derived from the secret; the secret itself never serves as one.
     std::string secret, warning;
