@@ -3,12 +3,15 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rand.h>
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <utility>
 #include <cstring>
 #include <fstream>
@@ -44,6 +47,51 @@ bool read_secret_file(const std::string& path, std::string& secret, std::string&
   if (st.st_mode & (S_IRWXG | S_IRWXO))
     warning = "auth.secret-file '" + path + "' may be read by group or others (chmod 600 it)";
   return true;
+}
+
+namespace {
+
+/// Loads the first PEM object of `path` with `load`; false and `error` when it cannot.
+template <class Load>
+bool loads(const std::string& key, const std::string& path, Load load, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    error = key + " '" + path + "' cannot be read: " + std::strerror(errno);
+    return false;
+  }
+  bool ok = load(f);
+  std::fclose(f);
+  if (!ok)
+    error = key + " '" + path + "' holds no PEM " + (key == "tls.key" ? "private key" : "certificate");
+  return ok;
+}
+
+} // namespace
+
+bool check_tls_files(const std::string& certificate, const std::string& key, const std::string& cafile,
+                     std::string& error) {
+  if (certificate.empty() && key.empty() && cafile.empty())
+    return true;
+  if (certificate.empty() || key.empty() || cafile.empty()) {
+    error = "TLS needs tls.certificate, tls.key and tls.cafile together (missing: "
+            + std::string{certificate.empty() ? "tls.certificate " : ""} + (key.empty() ? "tls.key " : "")
+            + (cafile.empty() ? "tls.cafile" : "") + ")";
+    while (error.size() > 1 && error[error.size() - 2] == ' ')
+      error.erase(error.size() - 2, 1);
+    return false;
+  }
+  auto x509 = [](std::FILE* f) {
+    X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    X509_free(x);
+    return x != nullptr;
+  };
+  auto pkey = [](std::FILE* f) {
+    EVP_PKEY* k = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    EVP_PKEY_free(k);
+    return k != nullptr;
+  };
+  return loads("tls.certificate", certificate, x509, error) && loads("tls.key", key, pkey, error)
+         && loads("tls.cafile", cafile, x509, error);
 }
 
 std::string hmac_sha256(const std::string& key, const std::string& data) {

@@ -32,6 +32,13 @@ constexpr size_t proof_size = mac_size;
 /// `warning` is set when group or others may read it.
 bool read_secret_file(const std::string& path, std::string& secret, std::string& error, std::string& warning);
 
+/// Checks the TLS files: tls.certificate, tls.key and tls.cafile come
+/// together, and each is a readable PEM file OpenSSL can load (a certificate,
+/// a private key, a CA certificate). True when none is set; false and `error`
+/// naming the key otherwise.
+bool check_tls_files(const std::string& certificate, const std::string& key, const std::string& cafile,
+                     std::string& error);
+
 /// HMAC-SHA256 of `data` under `key` (32 raw bytes).
 std::string hmac_sha256(const std::string& key, const std::string& data);
 

@@ -559,6 +559,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
       return cl;
     cl.warning = warning;
   }
+  if (cl.error.empty()
+      && !auth::check_tls_files(cl.opts.tls_certificate, cl.opts.tls_key, cl.opts.tls_cafile, cl.error))
+    return cl;
   return cl;
 }
 

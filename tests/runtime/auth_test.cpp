@@ -70,6 +70,20 @@ run(const std::string& client_secret, const std::string& server_secret, size_t s
 
 BOOST_AUTO_TEST_SUITE(shared_secret)
 
+BOOST_AUTO_TEST_CASE(tls_files_come_together_and_must_be_pem) {
+  temp_dir d;
+  std::string err;
+  BOOST_TEST(auth::check_tls_files("", "", "", err));
+  BOOST_TEST(!auth::check_tls_files("/c.pem", "", "", err));
+  BOOST_TEST(err.find("tls.key") != std::string::npos);
+  BOOST_TEST(err.find("tls.cafile") != std::string::npos);
+  auto junk = d.write("junk.pem", "not a certificate");
+  BOOST_TEST(!auth::check_tls_files(junk, junk, junk, err));
+  BOOST_TEST(err.find("tls.certificate") != std::string::npos);
+  BOOST_TEST(!auth::check_tls_files((d.path / "gone").string(), junk, junk, err));
+  BOOST_TEST(err.find("cannot be read") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(hmac_matches_rfc4231_case_2) {
   BOOST_TEST(auth::to_hex(auth::hmac_sha256("Jefe", "what do ya want for nothing?"))
              == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
