@@ -80,8 +80,21 @@ const stage_view* snapshot::find_stage(int64_t id) const {
 }
 
 bool app_status::apply(event& e) {
+  std::function<void(const event&)> listener;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!apply_locked(e))
+      return false;
+    listener = listener_;
+  }
+  if (listener)
+    listener(e);
+  return true;
+}
+
+void app_status::on_applied(std::function<void(const event&)> f) {
   std::lock_guard<std::mutex> guard{mtx_};
-  return apply_locked(e);
+  listener_ = std::move(f);
 }
 
 int64_t app_status::stage_of(int64_t task) const {

@@ -6,6 +6,7 @@
 // server share it, and the HTTP threads read snapshots, never actor state.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -143,6 +144,9 @@ public:
   /// task the model never saw start (a late duplicate): nothing to log.
   bool apply(event& e);
   snapshot snap() const;
+  /// Called (outside the lock, on the applying thread) after each applied
+  /// event, e.g. to erase the console bar the moment a job ends.
+  void on_applied(std::function<void(const event&)> f);
   /// The stage a started task belongs to (-1: unknown).
   int64_t stage_of(int64_t task) const;
 
@@ -158,6 +162,7 @@ private:
   stage_view& stage_for(int64_t stage, int32_t attempt);
 
   mutable std::mutex mtx_;
+  std::function<void(const event&)> listener_;
   app_view app_;
   std::map<int64_t, job_view> jobs_;
   std::map<std::pair<int64_t, int32_t>, stage_view> stages_;

@@ -7,8 +7,9 @@ namespace troupe::status {
 
 std::string render_progress(const std::vector<stage_view>& active, int width) {
   std::vector<const stage_view*> shown;
+  // A stage shows once a task of it ran (not while it waits on its parents).
   for (auto& s : active)
-    if (s.status == stage_status::active && s.num_tasks > 0)
+    if (s.status == stage_status::active && s.num_tasks > 0 && s.active_tasks + s.complete_tasks + s.failed_tasks > 0)
       shown.push_back(&s);
   if (shown.empty())
     return "";
@@ -36,6 +37,10 @@ std::string render_progress(const std::vector<stage_view>& active, int width) {
 
 console_progress::console_progress(std::shared_ptr<app_status> model, int fd, int period_ms, int width)
     : model_(std::move(model)), fd_(fd), period_ms_(std::max(period_ms, 10)), width_(width) {
+  model_->on_applied([this](const event& e) {
+    if (e.kind == event_kind::job_end)
+      draw("");
+  });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -53,10 +58,12 @@ void console_progress::stop() {
   cv_.notify_all();
   if (thread_.joinable())
     thread_.join();
+  model_->on_applied({});
   draw("");
 }
 
 void console_progress::draw(const std::string& line) {
+  std::lock_guard<std::mutex> guard{draw_mtx_};
   if (line == last_)
     return;
   // \r, the new line, and blanks over what is left of a longer old one.

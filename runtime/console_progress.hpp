@@ -20,7 +20,8 @@ namespace troupe::status {
 /// as Spark draws them), `width` columns wide in all; "" when none runs.
 std::string render_progress(const std::vector<stage_view>& active, int width = 80);
 
-/// Redraws the bar on `fd` (a terminal) every `period_ms` from `model`.
+/// Redraws the bar on `fd` (a terminal) every `period_ms` from `model`, and
+/// erases it the moment a job ends (before its action returns, as Spark).
 class console_progress {
 public:
   console_progress(std::shared_ptr<app_status> model, int fd, int period_ms = 200, int width = 80);
@@ -35,6 +36,7 @@ private:
   std::shared_ptr<app_status> model_;
   int fd_, period_ms_, width_;
   std::string last_;
+  std::mutex draw_mtx_;  // the bar is drawn by its thread and erased by the driver's at a job's end
   std::mutex mtx_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(the_api_during_a_job_then_history_and_the_history_server_af
   BOOST_TEST(page.find("eventlog.dir") != std::string::npos);
 
   // -- after it: the UI goes with the driver, the event log stays --------------------
-  BOOST_REQUIRE_MESSAGE(submit.wait_exit(60s) == 0, submit.describe());
+  BOOST_REQUIRE_MESSAGE(submit.wait_exit(60s).value_or(-1) == 0, submit.describe());
   BOOST_TEST(submit.out().find("groups=") != std::string::npos, submit.describe());
   BOOST_TEST(get_status(port, "/api/v1/applications") == -1);
   BOOST_TEST(std::filesystem::is_regular_file(events + "/" + app));
@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(the_api_during_a_job_then_history_and_the_history_server_af
   BOOST_TEST(damaged.err.find("app-damaged:2:") != std::string::npos, damaged.err);
   BOOST_TEST(damaged.out.find(app) != std::string::npos, damaged.out);
   BOOST_TEST(get_json(hport, "/api/v1/applications").value_or(json::array()).size() == 1u);
-  BOOST_TEST(history.poll() == std::nullopt, history.describe());  // still up
+  BOOST_TEST(!history.poll().has_value(), history.describe());  // still up
   history.stop();
 }
 

@@ -188,6 +188,20 @@ BOOST_AUTO_TEST_CASE(a_resubmitted_stage_attempt_is_a_stage_of_its_own) {
   BOOST_TEST(s.find_stage(3)->active_tasks == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_listener_hears_each_applied_event_and_not_a_duplicate) {
+  app_status m;
+  std::vector<event_kind> heard;
+  m.on_applied([&](const event& e) { heard.push_back(e.kind); });
+  auto j = ev(event_kind::job_end, 5);
+  j.job = 1;
+  m.apply(j);
+  auto dup = ev(event_kind::task_end, 6);
+  dup.task = 42;  // never started
+  BOOST_TEST(!m.apply(dup));
+  BOOST_REQUIRE_EQUAL(heard.size(), 1u);
+  BOOST_TEST((heard[0] == event_kind::job_end));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(console_progress_bar)
@@ -196,6 +210,7 @@ BOOST_AUTO_TEST_CASE(renders_sparks_bar_for_one_stage) {
   stage_view s;
   s.id = 1;
   s.num_tasks = 40;
+  BOOST_TEST(render_progress({s}, 80).empty());  // waiting on its parents: not shown yet
   s.complete_tasks = 12;
   s.active_tasks = 2;
   auto line = render_progress({s}, 80);
@@ -217,6 +232,7 @@ BOOST_AUTO_TEST_CASE(nothing_when_no_stage_runs_and_side_by_side_for_several) {
   stage_view a, b;
   a.id = 2;
   a.num_tasks = 10;
+  a.active_tasks = 1;
   b.id = 3;
   b.num_tasks = 5;
   b.complete_tasks = 5;
@@ -231,8 +247,9 @@ BOOST_AUTO_TEST_CASE(a_narrow_terminal_still_gets_the_counts) {
   stage_view s;
   s.id = 12345;
   s.num_tasks = 100000;
+  s.active_tasks = 1;
   auto line = render_progress({s}, 20);
-  BOOST_TEST(line.find("(0 + 0) / 100000]") != std::string::npos, line);
+  BOOST_TEST(line.find("(0 + 1) / 100000]") != std::string::npos, line);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
