@@ -1,8 +1,11 @@
 #include "actors/driver.hpp"
 
+#include "actors/driver_web.hpp"
 #include "actors/publish.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/dag_scheduler.hpp"
+#include "runtime/event_log.hpp"
+#include "runtime/http_options.hpp"
 #include "runtime/log.hpp"
 #include "runtime/process.hpp"
 
@@ -130,6 +133,8 @@ struct driver_state {
   std::map<executor_id, int64_t> ignored_from_lost;  // messages ignored per lost executor
   std::map<job_id, std::shared_ptr<job_ticket>> tickets;
   std::thread app_thread;
+  std::unique_ptr<driver_web> web;                    // driver.ui-port
+  std::unique_ptr<status::event_log_writer> eventlog; // eventlog.dir
   bool stopping = false;
   bool dispatch_queued = false;
 
@@ -151,6 +156,79 @@ struct driver_state {
 };
 
 using self_ptr = caf::stateful_actor<driver_state>*;
+
+// -- the UI's model and the event log ---------------------------------------------
+
+/// Feeds an event to the application's model and, once it is complete, to the event log.
+void record(self_ptr self, status::event e) {
+  auto& st = self->state;
+  if (!st.opts.model || !st.opts.model->apply(e))
+    return;
+  if (st.eventlog)
+    st.eventlog->write(e);
+}
+
+/// Records the stages the scheduler submitted or completed since the last call.
+void record_stage_events(self_ptr self) {
+  for (auto& se : self->state.dag->take_stage_events()) {
+    status::event e;
+    e.kind = se.submitted ? status::event_kind::stage_submitted : status::event_kind::stage_completed;
+    e.stage = se.stage;
+    e.attempt = se.attempt;
+    e.num_tasks = se.tasks;
+    e.name = se.map ? "shuffle map stage " + std::to_string(se.stage) : "result stage " + std::to_string(se.stage);
+    e.ok = se.ok;
+    e.reason = se.reason;
+    record(self, std::move(e));
+  }
+}
+
+void record_task_end(self_ptr self, task_id task, const std::string& reason, int64_t shuffle_write = 0) {
+  status::event e;
+  e.kind = status::event_kind::task_end;
+  e.task = task;
+  e.reason = reason;
+  e.metrics.shuffle_write_bytes = shuffle_write;
+  record(self, std::move(e));
+}
+
+/// The application is registered: its event log opens with its start.
+void start_event_log(self_ptr self) {
+  auto& st = self->state;
+  if (!st.opts.eventlog_dir.empty() && !st.eventlog) {
+    auto w = std::make_unique<status::event_log_writer>();
+    std::string error;
+    if (w->open(st.opts.eventlog_dir, st.app, error)) {
+      log::driver()->info("event log app={} file={}", st.app, w->path());
+      st.eventlog = std::move(w);
+    } else {
+      log::driver()->warn("no event log app={}: {}", st.app, error);
+    }
+  }
+  status::event e;
+  e.kind = status::event_kind::app_start;
+  e.app_id = st.app;
+  e.app_name = st.opts.desc.name;
+  e.environment = st.opts.environment;
+  record(self, std::move(e));
+}
+
+/// Starts the driver's UI before registering, so the master learns its URL.
+void start_web(self_ptr self) {
+  auto& st = self->state;
+  if (!st.opts.ui || !st.opts.model)
+    return;
+  std::string error;
+  st.web = driver_web::start(st.opts.model, *st.opts.ui, error);
+  if (!st.web) {
+    log::driver()->warn("no driver UI: {}", error);
+    return;
+  }
+  st.opts.desc.ui_url = st.web->url();
+  log::driver()->info("driver UI url={}", st.opts.desc.ui_url);
+  // Where a person looks first, as Spark prints "started SparkUI at ...".
+  std::fprintf(stderr, "driver UI at %s\n", st.opts.desc.ui_url.c_str());
+}
 
 /// Tells every executor where the executors that came to hold blocks since the
 /// last call serve them, before dispatch sends any task that could read them.
@@ -174,16 +252,32 @@ void dispatch(self_ptr self) {
   auto& st = self->state;
   announce_peers(self);
   for (auto& t : st.dag->schedule()) {
+    record_stage_events(self);
+    status::event started;
+    started.kind = status::event_kind::task_start;
+    started.task = t.id;
+    started.stage = t.stage;
+    started.partition = t.partition;
+    started.executor = t.executor;
+    record(self, std::move(started));
     auto it = st.executors.find(t.executor);
     if (it != st.executors.end())
       self->send(it->second, launch_task{t.id, std::move(t.payload)});
   }
   for (auto& [exec, task] : st.dag->take_kills()) {
+    record_task_end(self, task, "killed");
     auto it = st.executors.find(exec);
     if (it != st.executors.end())
       self->send(it->second, kill_task{task});
   }
+  record_stage_events(self);
   for (auto& done : st.dag->take_finished()) {
+    status::event ended;
+    ended.kind = status::event_kind::job_end;
+    ended.job = done.id;
+    ended.ok = done.ok;
+    ended.reason = done.error;
+    record(self, std::move(ended));
     auto it = st.tickets.find(done.id);
     if (it == st.tickets.end())
       continue;
@@ -215,6 +309,13 @@ void finish(self_ptr self, int code, const std::string& error) {
     st.opts.outcome->error = error;
   }
   st.fail_pending(error.empty() ? "application finished" : error);
+  status::event ended;
+  ended.kind = status::event_kind::app_end;
+  ended.ok = code == 0;
+  ended.reason = error;
+  record(self, std::move(ended));
+  if (st.eventlog)
+    st.eventlog->close();
   if (!st.app.empty())
     self->send(st.opts.master, unregister_application{st.app, code == 0 ? app_state::finished : app_state::failed});
   for (auto& [id, e] : st.executors)
@@ -238,6 +339,13 @@ void lose_executor(self_ptr self, const executor_id& exec, const std::string& wh
   st.unannounced_peers.erase(exec);
   st.last_seen.erase(exec);
   auto loss = st.dag->remove_executor(exec);
+  for (auto t : loss.lost_tasks)
+    record_task_end(self, t, "lost");
+  status::event removed;
+  removed.kind = status::event_kind::executor_removed;
+  removed.executor = exec;
+  removed.reason = why;
+  record(self, std::move(removed));
   log::driver()->warn("executor lost app={} exec={} reason={} running_tasks_lost={} map_outputs_lost={}", st.app,
                       exec, why, loss.lost_tasks.size(), loss.lost_outputs);
   st.bridge->set_cores(st.dag->total_cores());
@@ -322,6 +430,7 @@ void register_app(self_ptr self) {
           st.opts.outcome->app = r.app;
         }
         log::driver()->info("application registered app={} name={}", r.app, st.opts.desc.name);
+        start_event_log(self);
         start_app(self);
       },
       [self, master](caf::error& err) {
@@ -480,6 +589,32 @@ void start_app(self_ptr self) {
 
 } // namespace
 
+/// The UI, event log and environment part of a driver's options.
+void add_status_options(driver_options& d, const settings& s) {
+  d.model = std::make_shared<status::app_status>();
+  d.eventlog_dir = s.eventlog_dir;
+  d.environment["app"] = s.app;
+  std::string args;
+  for (auto& a : s.app_args)
+    args += (args.empty() ? "" : " ") + a;
+  d.environment["app.args"] = args;
+  d.environment["master"] = s.master.text;
+  d.environment["driver.host"] = s.host;
+  auto conf = to_conf_args(s);
+  for (size_t i = 0; i + 1 < conf.size(); i += 2)
+    if (auto eq = conf[i + 1].find('='); eq != std::string::npos)
+      d.environment[conf[i + 1].substr(0, eq)] = conf[i + 1].substr(eq + 1);
+  if (s.driver_ui_port == 0)
+    return;
+  http::server_options ui;
+  std::string error;
+  if (!http_options_from(s, "driver-ui", static_cast<uint16_t>(s.driver_ui_port), 16, ui, error)) {
+    log::driver()->warn("no driver UI: {}", error);
+    return;
+  }
+  d.ui = ui;
+}
+
 driver_options driver_options_from(const settings& s, const driver_id& id) {
   driver_options d;
   d.desc.name = s.app;
@@ -508,6 +643,7 @@ driver_options driver_options_from(const settings& s, const driver_id& id) {
   }
   d.master_reconnect_timeout_ms = s.driver_master_reconnect_ms;
   d.outcome = std::make_shared<driver_outcome>();
+  add_status_options(d, s);
   return d;
 }
 
@@ -546,6 +682,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
     self->delayed_send(self, tick_period(timeout), tick_v);
     if (opts.sched.speculation)
       self->delayed_send(self, std::chrono::milliseconds(std::max(opts.speculation_interval_ms, 1)), speculate_v);
+    start_web(self);
     register_app(self);
     return {
       [=](wake_atom) {
@@ -555,7 +692,16 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
             t->done.set_value({0, false, "driver is stopping", {}});
             continue;
           }
+          auto description = t->req.description;
           auto id = st.dag->submit_job(t->req);
+          status::event started;
+          started.kind = status::event_kind::job_start;
+          started.job = id;
+          started.name = description;
+          for (auto s : st.dag->stages_of(id))
+            started.stage_ids.push_back(s);
+          record(self, std::move(started));
+          record_stage_events(self);
           st.tickets[id] = std::move(t);
         }
         dispatch(self);
@@ -579,6 +725,12 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         if (!st.announced_peers.empty())
           self->send(r.executor, executor_peers{st.announced_peers});
         st.dag->add_executor(r.exec, r.cores, st.opts.extra_tasks);
+        status::event added;
+        added.kind = status::event_kind::executor_added;
+        added.executor = r.exec;
+        added.host_port = r.host + ":" + std::to_string(r.port);
+        added.cores = r.cores;
+        record(self, std::move(added));
         st.bridge->set_cores(st.dag->total_cores());
         log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
         dispatch(self);
@@ -624,6 +776,10 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         if ((!t.map_sizes.empty() || !t.cached_nodes.empty()) && st.announced_peers.count(t.exec) == 0)
           if (auto a = st.peer_addresses.find(t.exec); a != st.peer_addresses.end())
             st.unannounced_peers[t.exec] = a->second;
+        int64_t written = 0;
+        for (auto b : t.map_sizes)
+          written += b;
+        record_task_end(self, t.task, "success", written);
         std::vector<std::pair<node_id, int32_t>> cached;
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
@@ -637,6 +793,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         std::optional<fetch_failure_info> fetch;
         if (t.fetch_failed)
           fetch = fetch_failure_info{t.shuffle, t.map_partition, t.map_executor};
+        record_task_end(self, t.task, "failed");
         self->state.dag->task_failed(t.task, t.error, fetch);
         dispatch_soon(self);
       },

@@ -4,7 +4,9 @@
 // tasks (runtime/dag_scheduler) and sends them to executors directly.
 
 #include "actors/protocol.hpp"
+#include "runtime/app_status.hpp"
 #include "runtime/dag_scheduler.hpp"
+#include "runtime/http_server.hpp"
 #include "runtime/dataset.hpp"
 #include "runtime/settings.hpp"
 
@@ -12,7 +14,9 @@
 #include <caf/fwd.hpp>
 
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace troupe {
@@ -43,6 +47,13 @@ struct driver_options {
   uint16_t master_port = 0;
   int32_t master_reconnect_timeout_ms = default_ms::driver_master_reconnect;  ///< driver.master-reconnect-timeout
   std::shared_ptr<driver_outcome> outcome;
+  // What the application is doing (runtime/app_status): the driver feeds it,
+  // its UI (driver.ui-port), the console progress bar and the event log
+  // (eventlog.dir) read it.
+  std::shared_ptr<status::app_status> model;
+  std::optional<http::server_options> ui;          ///< nullopt: no UI (driver.ui-port=0)
+  std::string eventlog_dir;                        ///< "" = no event log
+  std::map<std::string, std::string> environment;  ///< the settings the environment page shows
 };
 
 /// A driver for the settings' application (s.app, s.app_args, its executors'

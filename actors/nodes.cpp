@@ -9,6 +9,7 @@
 #include "actors/signals.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/http_options.hpp"
+#include "runtime/console_progress.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/path_check.hpp"
@@ -23,6 +24,7 @@
 #include <iostream>
 #include <sys/sysinfo.h>
 #include <thread>
+#include <unistd.h>
 
 namespace troupe {
 
@@ -206,6 +208,11 @@ int run_driver_here(caf::actor_system& sys, const settings& s, const caf::actor&
   auto d = driver_options_from(s, driver_id);
   d.master = master;
   auto driver = spawn_driver(sys, d);
+  // Spark's console progress bar, only for a person at a terminal watching a
+  // driver of their own (client and local modes).
+  std::unique_ptr<status::console_progress> progress;
+  if (driver_id.empty() && s.console_progress && ::isatty(2) == 1)
+    progress = std::make_unique<status::console_progress>(d.model, 2);
   run_with_signals(
     [&] {
       await_down(sys, driver);
@@ -218,6 +225,7 @@ int run_driver_here(caf::actor_system& sys, const settings& s, const caf::actor&
       caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
     },
     std::chrono::milliseconds(s.driver_stop_grace_ms));
+  progress.reset();
   std::lock_guard<std::mutex> guard{d.outcome->mtx};
   if (!d.outcome->error.empty())
     std::cerr << "error: " << d.outcome->error << std::endl;

@@ -64,11 +64,12 @@ struct app_description {
   std::string driver_host;                   ///< where the driver actor runs
   uint16_t driver_port = 0;                  ///< where executors reach the driver
   driver_id driver;                          ///< cluster mode: the driver's id; empty in client mode
+  std::string ui_url;                        ///< the driver's UI ("" = none)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_description& x) {
   return f(caf::meta::type_name("app_description"), x.name, x.args, x.conf, x.cores_max, x.executor_cores,
-           x.executor_memory_mb, x.submit_host, x.driver_host, x.driver_port, x.driver);
+           x.executor_memory_mb, x.submit_host, x.driver_host, x.driver_port, x.driver, x.ui_url);
 }
 
 /// A driver submitted in cluster mode.

@@ -2,6 +2,7 @@
 
 #include "actors/cluster_client.hpp"
 #include "actors/deploy.hpp"
+#include "actors/history.hpp"
 #include "actors/local_cluster.hpp"
 #include "actors/nodes.hpp"
 #include "actors/signals.hpp"
@@ -65,6 +66,12 @@ int run(int argc, char** argv) {
   if (cl.command == "simulate") {
     troupe::log::set_process_role("simulate");
     return troupe::run_simulate(cl.opts, cl.simulate_workers, cl.simulate_threads);
+  }
+  if (cl.command == "history")
+    return troupe::run_history(cl.history_dir, cl.history_app);
+  if (cl.command == "history-server") {
+    troupe::log::set_process_role("history");
+    return troupe::run_history_server(cl.opts, cl.history_dir);
   }
   if (cl.command == "status" || cl.command == "kill" || cl.command == "logs")
     return troupe::run_control(cl.command, cl.opts, cl.driver_id);

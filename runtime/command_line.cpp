@@ -4,6 +4,7 @@
 #include "runtime/parse_int.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <cctype>
@@ -181,6 +182,19 @@ flag_parser properties_flag() {
   };
 }
 
+/// history-server --dir: a non-empty path.
+flag_parser history_dir_flag() {
+  return [](parse_state& p, const std::string& name, const std::string& v) -> std::string {
+    if (v.empty())
+      return "flag " + name + " needs a non-empty value";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(v, ec))
+      return "flag " + name + " needs an event-log directory, '" + v + "' is none";
+    p.cl.history_dir = v;
+    return {};
+  };
+}
+
 // -- the table -----------------------------------------------------------------------
 
 const std::vector<command_def>& commands() {
@@ -262,6 +276,17 @@ const std::vector<command_def>& commands() {
     {"token", "token --conf auth.secret-file=F", "print the HTTP bearer token of a shared secret",
      "Prints the token HTTP callers send as 'Authorization: Bearer TOKEN' (derived from the secret; the "
      "secret itself never leaves the file).", {conf, props, level}},
+    {"history", "history DIR [APP_ID]", "list the applications of an event-log directory, or one's jobs",
+     "Lists the applications whose event logs (eventlog.dir) are in DIR: id, name, start, duration,\n"
+     "status; with APP_ID, its jobs and stages with their durations.", {level}},
+    {"history-server", "history-server --dir DIR [--port 18080] [OPTIONS]",
+     "serve the UI and /api/v1 of the applications in an event-log directory",
+     "Serves the driver UI pages and /api/v1 for the applications whose event logs are in DIR\n"
+     "(finished ones and those still running), read again on every request.",
+     {{"--dir", "DIR", "the event-log directory (eventlog.dir; required)", history_dir_flag()},
+      {"--port", "P", "the port (default 18080, the next free one if taken)", port_flag()},
+      {"--host", "H", "address to bind (127.0.0.1)", string_flag(&s::host)},
+      conf, props, level}},
     {"apps", "apps", "list the applications this build can run",
      "Lists the applications this build can run, with their arguments.", {}},
   };
@@ -486,6 +511,33 @@ void parse_driver_command(command_line& cl, option_parser& p) {
     cl.driver_id = pos.front();
 }
 
+/// history DIR [APP_ID]; history-server --dir DIR [--port P].
+void parse_history(command_line& cl, option_parser& p) {
+  if (!p.read(false))
+    return;
+  const auto& pos = p.positionals();
+  if (cl.command == "history-server") {
+    if (!p.no_positionals())
+      return;
+    if (cl.history_dir.empty())
+      p.fail("history-server needs --dir DIR (the event-log directory)");
+    else if (!p.port_given())
+      cl.opts.port = 18080;
+    return;
+  }
+  if (pos.empty())
+    p.fail("history needs DIR (the event-log directory)");
+  else if (pos.size() > 2)
+    p.fail("unexpected argument '" + pos[2] + "' for troupe history");
+  else if (pos.front().empty())
+    p.fail("history needs a non-empty DIR");
+  else {
+    cl.history_dir = pos[0];
+    if (pos.size() == 2)
+      cl.history_app = pos[1];
+  }
+}
+
 } // namespace
 
 std::vector<std::string> command_names() {
@@ -540,6 +592,8 @@ command_line parse_command_line(int argc, const char* const* argv) {
     parse_node(cl, p);
   else if (cl.command == "simulate")
     parse_simulate(cl, p);
+  else if (cl.command == "history" || cl.command == "history-server")
+    parse_history(cl, p);
   else if (cl.command == "apps")
     p.read(false) && p.no_positionals();
   else if (cl.command == "token") {

@@ -18,6 +18,8 @@ struct command_line {
   std::string warning;      ///< printed on stderr, not fatal (e.g. a group-readable secret file)
   int32_t simulate_workers = 0;  ///< simulate --workers N
   bool simulate_threads = false; ///< simulate --threads: workers as threads
+  std::string history_dir;       ///< history DIR, history-server --dir DIR
+  std::string history_app;       ///< history DIR APP_ID
   bool help = false;        ///< --help was asked: print `usage` and exit 0
   std::string usage;        ///< help text of the command
   std::string error;        ///< non-empty: print it (and usage hint), exit 2

@@ -193,7 +193,21 @@ void dag_scheduler::activate(stage_id s) {
     return;
   log::scheduler()->debug("stage submitted stage={} tasks={} kind={}", s, todo.size(),
                           st.shuffle ? "map" : "result");
+  stage_event_of(st, true, static_cast<int32_t>(todo.size()));
   active_.emplace(s, task_set(s, std::move(todo), max_failures_, preferred_for(st)));
+}
+
+void dag_scheduler::stage_event_of(const stage_info& st, bool submitted, int32_t tasks, bool ok, std::string reason) {
+  stage_event e;
+  e.submitted = submitted;
+  e.stage = st.id;
+  e.attempt = st.attempt;
+  e.tasks = tasks;
+  e.map = st.shuffle != nullptr;
+  e.jobs.assign(st.jobs.begin(), st.jobs.end());
+  e.ok = ok;
+  e.reason = std::move(reason);
+  stage_events_.push_back(std::move(e));
 }
 
 // -- jobs ----------------------------------------------------------------------------
@@ -287,6 +301,7 @@ void dag_scheduler::stage_finished(stage_id s) {
     activate(s);
     return;
   }
+  stage_event_of(st, false, 0);
   st.failed_attempts.clear();  // "consecutive" attempts, as Spark counts them
 }
 
@@ -366,6 +381,7 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
       for (auto& x : job.results)
         done.results.push_back(std::move(*x));
       finished_.push_back(std::move(done));
+      stage_event_of(st, false, 0);
       for (auto& [other, info] : stages_)
         info.jobs.erase(jid);
       active_.erase(sid);
@@ -465,6 +481,7 @@ void dag_scheduler::fail_job(job_id j, const std::string& error) {
         }
       }
       active_.erase(ts);
+      stage_event_of(stages_.at(sid), false, 0, false, error);
     }
   }
   stages_.erase(it->second.result_stage);
@@ -477,6 +494,18 @@ std::vector<job_outcome> dag_scheduler::take_finished() {
 
 std::vector<std::pair<executor_id, task_id>> dag_scheduler::take_kills() {
   return std::exchange(kills_, {});
+}
+
+std::vector<stage_id> dag_scheduler::stages_of(job_id j) const {
+  std::vector<stage_id> out;
+  for (auto& [sid, st] : stages_)
+    if (st.jobs.count(j) != 0)
+      out.push_back(sid);
+  return out;
+}
+
+std::vector<stage_event> dag_scheduler::take_stage_events() {
+  return std::exchange(stage_events_, {});
 }
 
 } // namespace troupe

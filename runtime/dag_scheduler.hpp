@@ -47,6 +47,19 @@ struct fetch_failure_info {
 /// adaptive executor queue. Tests pass a fake one; the default is steady_clock.
 using scheduler_clock = std::function<std::chrono::steady_clock::time_point()>;
 
+/// A stage event for the UI and the event log (runtime/app_status): taken
+/// with take_stage_events() after each call, like take_finished().
+struct stage_event {
+  bool submitted = true;          ///< false: completed (ok or failed)
+  stage_id stage = 0;
+  int32_t attempt = 0;
+  int32_t tasks = 0;              ///< submitted: tasks to run in this submission
+  bool map = false;               ///< a shuffle map stage (else a result stage)
+  std::vector<job_id> jobs;       ///< jobs waiting on it
+  bool ok = true;
+  std::string reason;             ///< failed: why
+};
+
 /// The scheduler's limits beyond task.max-failures.
 struct scheduler_options {
   /// stage.max-attempts: attempts of a stage that end in a fetch failure
@@ -112,6 +125,10 @@ public:
   std::vector<job_outcome> take_finished();
   /// Running tasks to kill (their job failed): (executor, task).
   std::vector<std::pair<executor_id, task_id>> take_kills();
+  /// The stages job `j` needs (its result stage and every map stage under it).
+  std::vector<stage_id> stages_of(job_id j) const;
+  /// Stages submitted and completed since the last call, in order.
+  std::vector<stage_event> take_stage_events();
 
   size_t running_tasks() const { return task_owner_.size(); }
   size_t active_jobs() const { return jobs_.size(); }
@@ -181,6 +198,8 @@ private:
   std::map<node_id, std::map<int32_t, std::set<executor_id>>> cache_locs_;
   std::vector<job_outcome> finished_;
   std::vector<std::pair<executor_id, task_id>> kills_;
+  std::vector<stage_event> stage_events_;
+  void stage_event_of(const stage_info& st, bool submitted, int32_t tasks, bool ok = true, std::string reason = {});
   double avg_task_us_ = 0;  // exponential moving average of task run times
   job_id next_job_ = 0;
   stage_id next_stage_ = 0;

@@ -89,6 +89,10 @@ hostile_case base_case(const std::string& command, const std::vector<std::string
     if (command != "status")
       tail = {"driver-1"};
     c.bound = 20s;
+  } else if (command == "history-server") {
+    c.args.insert(c.args.end(), {"--dir", ".", "--port", "0"});
+    c.bound = 4s;
+    c.may_run_on = true;  // a history server stays up until SIGTERM
   } else {
     c.bound = 20s;
   }

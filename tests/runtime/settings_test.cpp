@@ -669,4 +669,23 @@ BOOST_AUTO_TEST_CASE(path_checks_give_the_os_reason) {
   std::filesystem::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(history_takes_a_dir_and_an_app_and_history_server_a_dir_and_port) {
+  auto list = parse({"history", "/tmp/ev"});
+  BOOST_TEST(list.error.empty(), list.error);
+  BOOST_TEST(list.history_dir == "/tmp/ev");
+  BOOST_TEST(list.history_app.empty());
+  auto one = parse({"history", "/tmp/ev", "app-1"});
+  BOOST_TEST(one.history_app == "app-1");
+  BOOST_TEST(contains(parse({"history"}).error, "DIR"));
+  BOOST_TEST(contains(parse({"history", "a", "b", "c"}).error, "'c'"));
+  auto srv = parse({"history-server", "--dir", "/tmp"});
+  BOOST_TEST(srv.error.empty(), srv.error);
+  BOOST_TEST(srv.history_dir == "/tmp");
+  BOOST_TEST(srv.opts.port == 18080);  // Spark's history server port
+  BOOST_TEST(parse({"history-server", "--dir", "/tmp", "--port", "0"}).opts.port == 0);
+  BOOST_TEST(contains(parse({"history-server"}).error, "--dir"));
+  BOOST_TEST(contains(parse({"history-server", "--dir", "/nonexistent-dir"}).error, "/nonexistent-dir"));
+  BOOST_TEST(contains(parse({"history-server", "--dir", "/tmp", "--port", "70000"}).error, "--port"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
