@@ -281,4 +281,27 @@ void server::stop() {
     p.thread.join();
 }
 
+client_reply fetch(const std::string& method, const std::string& host, uint16_t port, const std::string& path,
+                   const std::string& body, int timeout_ms, const std::string& token) {
+  client_reply out;
+  httplib::Client cl(host, port);
+  auto secs = timeout_ms / 1000;
+  auto usecs = (timeout_ms % 1000) * 1000;
+  cl.set_connection_timeout(secs, usecs);
+  cl.set_read_timeout(secs, usecs);
+  cl.set_write_timeout(secs, usecs);
+  httplib::Headers headers;
+  if (!token.empty())
+    headers.emplace("Authorization", "Bearer " + token);
+  httplib::Result r = method == "POST" ? cl.Post(path.c_str(), headers, body, "application/json;charset=UTF-8")
+                                       : cl.Get(path.c_str(), headers);
+  if (!r) {
+    out.error = "no answer from http://" + host + ":" + std::to_string(port) + ": " + httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  return out;
+}
+
 } // namespace troupe::http

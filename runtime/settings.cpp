@@ -20,7 +20,7 @@ namespace {
 // -- small parsers --------------------------------------------------------------
 
 constexpr const char* master_forms =
-  "local, local[N], local[*], local-cluster[N,C,M], troupe://host:port or host:port";
+  "local, local[N], local[*], local-cluster[N,C,M], troupe://host:port, host:port or troupe-rest://host:port";
 
 std::string lower(std::string_view s) {
   std::string out{s};

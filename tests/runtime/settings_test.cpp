@@ -91,6 +91,18 @@ BOOST_AUTO_TEST_CASE(remote_masters) {
   }
   BOOST_TEST(parse_master_url("troupe://h:65535", err)->port == 65535);
   BOOST_TEST(parse_master_url("troupe://h:1", err)->port == 1);
+  BOOST_TEST(!parse_master_url("troupe://h:1", err)->rest);
+}
+
+BOOST_AUTO_TEST_CASE(rest_masters) {
+  std::string err;
+  auto m = parse_master_url("troupe-rest://node-1.example:6066", err);
+  BOOST_REQUIRE(m);
+  BOOST_TEST((m->kind == master_kind::remote));
+  BOOST_TEST(m->rest);
+  BOOST_TEST(m->host == "node-1.example");
+  BOOST_TEST(m->port == 6066);
+  BOOST_TEST(!parse_master_url("troupe-rest://:6066", err));
 }
 
 BOOST_AUTO_TEST_CASE(bad_masters_name_the_value_and_the_accepted_forms) {
