@@ -202,6 +202,9 @@ bool server::start(const server_options& opts, std::string& error) {
   srv.set_read_timeout(opts.read_timeout_ms / 1000, (opts.read_timeout_ms % 1000) * 1000);
   srv.set_write_timeout(5, 0);
   srv.set_keep_alive_max_count(100);
+  // Headers and body go out in separate writes: without TCP_NODELAY a kept-alive
+  // connection's second answer waits ~40 ms for the client's delayed ACK.
+  srv.set_tcp_nodelay(true);
   // httplib's default sets SO_REUSEPORT, which lets a second server bind a
   // port that is in use and silently share its connections: address reuse only.
   srv.set_socket_options([](socket_t sock) {
