@@ -3,6 +3,8 @@
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
 #include "runtime/auth.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/rest_protocol.hpp"
 #include "runtime/log.hpp"
 
 #include <caf/all.hpp>
@@ -203,6 +205,35 @@ void print_driver(const driver_status& d) {
   std::cout << std::flush;
 }
 
+/// status|kill DRIVER through Spark's REST protocol (troupe-rest://H:P).
+int rest_control(const std::string& command, const settings& s, const std::string& driver) {
+  if ((command != "status" && command != "kill") || driver.rfind("driver-", 0) != 0) {
+    std::cerr << "error: with --master troupe-rest://... only 'status DRIVER_ID' and 'kill DRIVER_ID' are served"
+              << std::endl;
+    return 2;
+  }
+  auto r = command == "kill"
+             ? http::fetch("POST", s.master.host, s.master.port, "/v1/submissions/kill/" + driver, "", s.client_timeout_ms)
+             : http::fetch("GET", s.master.host, s.master.port, "/v1/submissions/status/" + driver, "",
+                           s.client_timeout_ms);
+  if (r.status == 0) {
+    std::cerr << "error: the REST submission server did not answer: " << r.error << std::endl;
+    return 1;
+  }
+  auto f = rest::parse_reply(r.body);
+  if (r.status != 200 || !f.parsed || !f.success) {
+    std::cerr << "error: " << (f.parsed ? f.message : "HTTP " + std::to_string(r.status) + ": " + r.body) << std::endl;
+    return 1;
+  }
+  if (command == "kill")
+    std::cout << driver << ": " << f.message << std::endl;
+  else
+    std::cout << driver << ": " << f.driver_state << "\n  worker:  "
+              << (f.worker_id.empty() ? "-" : f.worker_id + " (" + f.worker_host_port + ")") << "\n"
+              << (f.message.empty() ? "" : "  message: " + f.message + "\n") << std::flush;
+  return 0;
+}
+
 } // namespace
 
 bool await_workers(caf::actor_system& sys, const std::string& host, uint16_t port, int32_t workers,
@@ -298,6 +329,8 @@ int control(caf::actor_system& sys, const caf::actor& master, const std::string&
 } // namespace
 
 int run_control(const std::string& command, const settings& s, const std::string& driver) {
+  if (s.master.rest)
+    return rest_control(command, s, driver);
   return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
     return control(sys, master, command, s, driver);
   });

@@ -8,6 +8,8 @@
 #include "actors/signals.hpp"
 #include "actors/worker.hpp"
 #include "runtime/app_registry.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/rest_protocol.hpp"
 #include "runtime/path_check.hpp"
 #include "runtime/process.hpp"
 
@@ -16,11 +18,18 @@
 
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <unistd.h>
 
 namespace troupe {
 
 namespace {
+
+std::string to_lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 // -- local[N] ------------------------------------------------------------------------
 
@@ -113,6 +122,44 @@ int submit_to_cluster(caf::actor_system& sys, const caf::actor& master, const se
   return final_state.state == driver_state::finished ? 0 : 1;
 }
 
+/// troupe-rest://H:P: Spark's REST submission protocol (always cluster mode);
+/// with --wait, follows the driver's status to its end.
+int run_rest_submit(const settings& s) {
+  auto timeout = s.client_timeout_ms;
+  auto r = http::fetch("POST", s.master.host, s.master.port, "/v1/submissions/create", rest::render_create_request(s),
+                       timeout);
+  if (r.status == 0) {
+    std::cerr << "error: the REST submission server did not answer: " << r.error << std::endl;
+    return 1;
+  }
+  auto reply = rest::parse_reply(r.body);
+  if (r.status != 200 || !reply.success || reply.submission_id.empty()) {
+    std::cerr << "error: the master refused the submission (HTTP " << r.status << "): "
+              << (reply.parsed ? reply.message : r.body) << std::endl;
+    return r.status == 400 ? 2 : 1;
+  }
+  std::cout << "submitted driver " << reply.submission_id << std::endl;
+  if (!s.wait)
+    return 0;
+  auto path = "/v1/submissions/status/" + reply.submission_id;
+  for (;;) {
+    auto st = http::fetch("GET", s.master.host, s.master.port, path, "", timeout);
+    auto f = rest::parse_reply(st.body);
+    if (st.status != 200 || !f.parsed) {
+      std::cerr << "error: lost track of driver " << reply.submission_id << ": "
+                << (st.status == 0 ? st.error : "HTTP " + std::to_string(st.status)) << std::endl;
+      return 1;
+    }
+    auto state = state_from_string<driver_state>(to_lower(f.driver_state));
+    if (!f.success || (state && is_finished(*state))) {
+      std::cerr << "driver " << reply.submission_id << " " << to_lower(f.driver_state) << " on worker " << f.worker_id
+                << " (" << f.worker_host_port << ")" << (f.message.empty() ? "" : ": " + f.message) << std::endl;
+      return f.driver_state == "FINISHED" ? 0 : 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(s.heartbeat_interval_ms, 50)));  // poll interval
+  }
+}
+
 int run_cluster_submit(const settings& s) {
   return with_master(s, [&](caf::actor_system& sys, const caf::actor& master) {
     return submit_to_cluster(sys, master, s);
@@ -135,6 +182,8 @@ int run_submit(const settings& s) {
     case master_kind::local_cluster:
       return run_local_cluster(s, run_client);
     case master_kind::remote:
+      if (s.master.rest)
+        return run_rest_submit(s);
       switch (s.deploy) {
         case deploy_mode::client: return run_client(s);
         case deploy_mode::cluster: return run_cluster_submit(s);

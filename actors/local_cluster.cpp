@@ -2,6 +2,7 @@
 
 #include "actors/cluster_client.hpp"
 #include "actors/master.hpp"
+#include "actors/master_web.hpp"
 #include "actors/nodes.hpp"
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
@@ -30,6 +31,27 @@ namespace {
 
 using namespace std::chrono_literals;
 
+/// A local cluster's master serves its web UI on a free port even when
+/// master.webui-port and the next 16 are taken (parallel clusters never collide).
+settings ui_anywhere(settings s) {
+  s.webui_any_port = true;
+  return s;
+}
+
+/// The web UI line a master prints right after its URL ("troupe master web
+/// UI at URL", or "... web UI off"); "" when off or not printed within 2 s.
+std::string await_ui_url(const std::string& out_file) {
+  static const std::regex ui{R"(troupe master web UI (at (\S+)|off))"};
+  for (int i = 0; i < 200; ++i) {
+    auto text = read_tail(out_file, 4096);
+    std::smatch m;
+    if (std::regex_search(text, m, ui))
+      return m[2];
+    std::this_thread::sleep_for(10ms);  // poll interval
+  }
+  return "";
+}
+
 /// A master and workers as child processes, stopped (by pid) when it goes.
 /// A chaos runner may kill and restart them from its thread: every pid table
 /// access holds the mutex.
@@ -47,7 +69,7 @@ public:
     auto out = (dir_ / "master.out").string();
     {
       std::lock_guard<std::mutex> lock{mutex_};
-      master_pid_ = start_process(master_command(s_, port), out, (dir_ / "master.err").string());
+      master_pid_ = start_process(master_command(ui_anywhere(s_), port), out, (dir_ / "master.err").string());
     }
     // The master prints its URL once it listens.
     static const std::regex url{R"(troupe://127\.0\.0\.1:(\d+))"};
@@ -57,6 +79,7 @@ public:
       auto text = read_tail(out, 4096);
       if (std::regex_search(text, m, url)) {
         master_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+        ui_url_ = await_ui_url(out);
         return master_port_;
       }
       {
@@ -72,6 +95,9 @@ public:
     error = "the master did not start listening within " + std::to_string(limit.count()) + " ms";
     return 0;
   }
+
+  /// The master's web UI URL ("" when it has none).
+  const std::string& ui_url() const { return ui_url_; }
 
   void start_worker(uint16_t master_port, int32_t cores, int64_t memory_mb) {
     std::lock_guard<std::mutex> lock{mutex_};
@@ -122,7 +148,7 @@ public:
       stop_process(master_pid_, 0ms);
     master_pid_ = 0;
     try {
-      master_pid_ = start_process(master_command(s_, master_port_), (dir_ / "master.out").string(),
+      master_pid_ = start_process(master_command(ui_anywhere(s_), master_port_), (dir_ / "master.out").string(),
                                   (dir_ / "master.err").string());
     } catch (const std::exception&) {
     }
@@ -164,6 +190,7 @@ private:
   bool stopped_ = false;
   pid_t master_pid_ = 0;
   uint16_t master_port_ = 0;
+  std::string ui_url_;
   std::vector<worker> workers_;
 };
 
@@ -250,6 +277,8 @@ int run_local_cluster(const settings& s, const std::function<int(const settings&
   client.master.host = "127.0.0.1";
   client.master.port = port;
   client.master.text = "troupe://127.0.0.1:" + std::to_string(port);
+  if (!pc.ui_url().empty())
+    std::cerr << "local cluster: master " << client.master.text << ", web UI at " << pc.ui_url() << std::endl;
   auto chaos = start_chaos(pc, s, s.master.cluster_workers, false);
   auto code = submit(client);
   stop_chaos(chaos, s);
@@ -275,6 +304,9 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
       return 1;
     }
     std::cout << "troupe master listening on troupe://127.0.0.1:" << port << "\n"
+              << (pc.ui_url().empty() ? std::string{"troupe master web UI off"}
+                                      : "troupe master web UI at " + pc.ui_url())
+              << "\n"
               << workers << " workers (" << cores << " cores, " << memory << " MiB each) as processes; "
               << "Ctrl-C stops them" << std::endl;
     // Cluster-mode drivers are faulted too: submit them with --supervise.
@@ -329,8 +361,11 @@ int run_simulate(const settings& s, int32_t workers, bool threads) {
     w.master = master;
     ws.push_back(spawn_worker(sys, w));
   }
-  std::cout << "troupe master listening on " << url << "\n"
-            << workers << " workers (" << cores << " cores, " << memory << " MiB each) in this process; "
+  master_web web{sys, master, s};
+  web.start_ui(true);
+  std::cout << "troupe master listening on " << url << std::endl;
+  web.print_urls();
+  std::cout << workers << " workers (" << cores << " cores, " << memory << " MiB each) in this process; "
             << "Ctrl-C stops them" << std::endl;
   return run_with_signals(
     [&] {

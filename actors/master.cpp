@@ -54,6 +54,8 @@ struct master_state {
   std::string recovery_summary;  ///< what restore loaded, for the completion's log line
   bool persist_queued = false;   ///< a persist_atom is in the mailbox
   std::set<std::string> refusals_logged;  ///< (sender, what, id) already logged once
+  std::map<app_id, int64_t> app_ended_ms;        ///< unix time each finished application was first seen ended
+  std::map<driver_id, int64_t> driver_ended_ms;  ///< the same for drivers (the UI's durations)
 
   /// The book's clock: ms since this master started.
   monotonic_ms now() const {
@@ -102,6 +104,23 @@ caf::actor driver_handle(master_state& st, const app_id& id) {
   return it == st.apps.end() ? caf::actor{} : it->second.driver;
 }
 
+/// Stamps the applications and drivers that ended since the last look (the
+/// book keeps no wall clock) and forgets those the book dropped, so that the
+/// web UI can show durations of completed ones.
+void note_ends(master_state& st) {
+  auto now = unix_ms();
+  for (auto& [id, a] : st.book.apps())
+    if (is_finished(a.state))
+      st.app_ended_ms.emplace(id, now);
+  for (auto it = st.app_ended_ms.begin(); it != st.app_ended_ms.end();)
+    it = st.book.app(it->first) == nullptr ? st.app_ended_ms.erase(it) : std::next(it);
+  for (auto& [id, d] : st.book.drivers())
+    if (is_finished(d.state))
+      st.driver_ended_ms.emplace(id, now);
+  for (auto it = st.driver_ended_ms.begin(); it != st.driver_ended_ms.end();)
+    it = st.book.driver(it->first) == nullptr ? st.driver_ended_ms.erase(it) : std::next(it);
+}
+
 /// Sends what the book decided, in its order.
 void carry_out(self_ptr self, const book_decisions& decisions) {
   auto& st = self->state;
@@ -147,6 +166,7 @@ void carry_out(self_ptr self, const book_decisions& decisions) {
       },
       d);
   }
+  note_ends(st);
   persist_soon(self);
 }
 
@@ -166,6 +186,8 @@ driver_status status_of(const cluster_book& book, const driver_record& d) {
   out.supervise = d.request.supervise;
   out.message = d.message;
   out.relaunches = d.relaunches;
+  out.cores = d.request.cores;
+  out.memory_mb = d.request.memory_mb;
   return out;
 }
 
@@ -175,21 +197,31 @@ cluster_status snapshot(self_ptr self) {
   cluster_status out;
   out.url = st.opts.url;
   out.state = book.recovering() ? "recovering" : "alive";
+  out.now_ms = unix_ms();
+  auto mono_now = st.now();
   for (auto& [id, w] : book.workers())
     out.workers.push_back({id, w.offer.host, w.offer.port, w.state, w.offer.cores, w.cores_used, w.offer.memory_mb,
-                           w.memory_used});
+                           w.memory_used, out.now_ms - (mono_now - w.last_heartbeat)});
   for (auto& [id, app] : book.apps()) {
     const auto& r = app.request;
     app_summary a{id, r.name, app.state, app.cores_granted, r.driver_host, r.driver_port,
-                  r.driver, r.submit_host, app.start_ms, {}, app.waiting_reason};
+                  r.driver, r.submit_host, app.start_ms, {}, app.waiting_reason, r.executor_memory_mb, 0, "",
+                  r.cores_max};
     for (auto& [eid, e] : app.executors) {
       auto* w = book.worker(e.worker);
       a.executors.push_back({eid, e.worker, w == nullptr ? "" : w->offer.host, e.cores, e.state});
     }
+    if (auto end = st.app_ended_ms.find(id); end != st.app_ended_ms.end())
+      a.end_ms = end->second;
+    if (auto h = st.apps.find(id); h != st.apps.end())
+      a.ui_url = h->second.desc.ui_url;
     out.apps.push_back(std::move(a));
   }
-  for (auto& [id, d] : book.drivers())
+  for (auto& [id, d] : book.drivers()) {
     out.drivers.push_back(status_of(book, d));
+    if (auto end = st.driver_ended_ms.find(id); end != st.driver_ended_ms.end())
+      out.drivers.back().end_ms = end->second;
+  }
   return out;
 }
 

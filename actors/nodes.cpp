@@ -4,6 +4,7 @@
 #include "actors/driver.hpp"
 #include "actors/executor.hpp"
 #include "actors/master.hpp"
+#include "actors/master_web.hpp"
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
 #include "actors/signals.hpp"
@@ -82,6 +83,14 @@ int run_master_node(const settings& s) {
     std::cerr << "warning: " << w << std::endl;
     log::master()->warn("{}", w);
   }
+  // The web UI and REST server beside the master, on threads of their own.
+  master_web web{sys, master, s};
+  web.start_ui(s.webui_any_port);
+  if (s.rest_port != 0 && web.start_rest().empty()) {
+    caf::anon_send_exit(master, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  web.print_urls();
   return run_with_signals(
     [&] {
       await_down(sys, master);

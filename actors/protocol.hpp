@@ -64,7 +64,7 @@ struct app_description {
   std::string driver_host;                   ///< where the driver actor runs
   uint16_t driver_port = 0;                  ///< where executors reach the driver
   driver_id driver;                          ///< cluster mode: the driver's id; empty in client mode
-  std::string ui_url;                        ///< the driver's UI ("" = none)
+  std::string ui_url;                        ///< the driver's web UI ("" = none); filled by the driver
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_description& x) {
@@ -332,11 +332,14 @@ struct driver_status {
   bool supervise = false;
   std::string message;
   int32_t relaunches = 0;        ///< supervised: times it was relaunched (worker: where it runs now)
+  int32_t cores = 0;             ///< what it takes on its worker
+  int64_t memory_mb = 0;
+  int64_t end_ms = 0;            ///< unix time it finished (0 = not yet, or not known)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, driver_status& x) {
   return f(caf::meta::type_name("driver_status"), x.found, x.driver, x.app, x.state, x.worker, x.worker_host,
-           x.worker_port, x.start_ms, x.supervise, x.message, x.relaunches);
+           x.worker_port, x.start_ms, x.supervise, x.message, x.relaunches, x.cores, x.memory_mb, x.end_ms);
 }
 
 /// Ask for the whole cluster's state; answered with cluster_status.
@@ -358,11 +361,12 @@ struct worker_summary {
   int32_t cores_used = 0;
   int64_t memory_mb = 0;
   int64_t memory_used_mb = 0;
+  int64_t last_heartbeat_ms = 0;  ///< unix time of its last heartbeat (or registration)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_summary& x) {
   return f(caf::meta::type_name("worker_summary"), x.id, x.host, x.port, x.state, x.cores, x.cores_used, x.memory_mb,
-           x.memory_used_mb);
+           x.memory_used_mb, x.last_heartbeat_ms);
 }
 
 /// One executor in cluster_status.
@@ -391,11 +395,16 @@ struct app_summary {
   int64_t start_ms = 0;
   std::vector<executor_summary> executors;
   std::string waiting_reason;     ///< without executors: why no alive worker can host one
+  int64_t executor_memory_mb = 0; ///< memory per executor
+  int64_t end_ms = 0;             ///< unix time it finished (0 = running, or not known)
+  std::string ui_url;             ///< the driver's web UI ("" = none)
+  int32_t cores_max = 0;          ///< what it asked for (0 = all)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_summary& x) {
   return f(caf::meta::type_name("app_summary"), x.id, x.name, x.state, x.cores, x.driver_host, x.driver_port,
-           x.driver, x.submit_host, x.start_ms, x.executors, x.waiting_reason);
+           x.driver, x.submit_host, x.start_ms, x.executors, x.waiting_reason, x.executor_memory_mb, x.end_ms,
+           x.ui_url, x.cores_max);
 }
 
 /// Everything the master knows.
@@ -405,10 +414,11 @@ struct cluster_status {
   std::vector<app_summary> apps;
   std::vector<driver_status> drivers;
   std::string state = "alive";  ///< the master's own state: alive, or recovering (after a restart)
+  int64_t now_ms = 0;           ///< unix time of this snapshot (durations, heartbeat ages)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
-  return f(caf::meta::type_name("cluster_status"), x.url, x.workers, x.apps, x.drivers, x.state);
+  return f(caf::meta::type_name("cluster_status"), x.url, x.workers, x.apps, x.drivers, x.state, x.now_ms);
 }
 
 // -- driver -> master ---------------------------------------------------------

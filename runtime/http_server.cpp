@@ -202,6 +202,9 @@ bool server::start(const server_options& opts, std::string& error) {
   srv.set_read_timeout(opts.read_timeout_ms / 1000, (opts.read_timeout_ms % 1000) * 1000);
   srv.set_write_timeout(5, 0);
   srv.set_keep_alive_max_count(100);
+  // Headers and body go out in separate writes: without TCP_NODELAY a kept-alive
+  // connection's second answer waits ~40 ms for the client's delayed ACK.
+  srv.set_tcp_nodelay(true);
   // httplib's default sets SO_REUSEPORT, which lets a second server bind a
   // port that is in use and silently share its connections: address reuse only.
   srv.set_socket_options([](socket_t sock) {
@@ -279,6 +282,29 @@ void server::stop() {
     p.srv->stop();
   if (p.thread.joinable())
     p.thread.join();
+}
+
+client_reply fetch(const std::string& method, const std::string& host, uint16_t port, const std::string& path,
+                   const std::string& body, int timeout_ms, const std::string& token) {
+  client_reply out;
+  httplib::Client cl(host, port);
+  auto secs = timeout_ms / 1000;
+  auto usecs = (timeout_ms % 1000) * 1000;
+  cl.set_connection_timeout(secs, usecs);
+  cl.set_read_timeout(secs, usecs);
+  cl.set_write_timeout(secs, usecs);
+  httplib::Headers headers;
+  if (!token.empty())
+    headers.emplace("Authorization", "Bearer " + token);
+  httplib::Result r = method == "POST" ? cl.Post(path.c_str(), headers, body, "application/json;charset=UTF-8")
+                                       : cl.Get(path.c_str(), headers);
+  if (!r) {
+    out.error = "no answer from http://" + host + ":" + std::to_string(port) + ": " + httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  return out;
 }
 
 } // namespace troupe::http

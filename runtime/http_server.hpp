@@ -102,6 +102,19 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// What a client request got back: an HTTP status and body, or `error` (no answer).
+struct client_reply {
+  int status = 0;     ///< 0 when no answer came
+  std::string body;
+  std::string error;  ///< why there is no answer
+};
+
+/// One blocking HTTP request to http://host:port`path` (a `token`, when set,
+/// goes as `Authorization: Bearer`), bounded by `timeout_ms`. For command-line
+/// clients (troupe submit --master troupe-rest://...).
+client_reply fetch(const std::string& method, const std::string& host, uint16_t port, const std::string& path,
+                   const std::string& body, int timeout_ms, const std::string& token = "");
+
 /// True when `header` ("Bearer X") carries exactly `token` (constant time).
 bool bearer_matches(const std::string& header, const std::string& token);
 

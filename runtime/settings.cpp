@@ -20,7 +20,7 @@ namespace {
 // -- small parsers --------------------------------------------------------------
 
 constexpr const char* master_forms =
-  "local, local[N], local[*], local-cluster[N,C,M], troupe://host:port or host:port";
+  "local, local[N], local[*], local-cluster[N,C,M], troupe://host:port, host:port or troupe-rest://host:port";
 
 std::string lower(std::string_view s) {
   std::string out{s};
@@ -194,6 +194,8 @@ const std::vector<conf_def>& conf_table() {
      "port of the master's web UI and /json (the next free one if taken); 0 = off"},
     {"master.rest-port", &s::rest_port, t::integer, 0, 65535,
      "port of the master's REST submission server (Spark's protocol); 0 = off"},
+    {"master.webui-any-port", &s::webui_any_port, t::boolean, 0, 0,
+     "when the web UI port and the next 16 are taken, take any free port (local-cluster and simulate set it)"},
     {"driver.ui-port", &s::driver_ui_port, t::integer, 0, 65535,
      "port of a driver's UI and /api/v1 (the next free one if taken); 0 = off"},
     {"ui.public", &s::ui_public, t::boolean, 0, 0,
@@ -436,6 +438,10 @@ std::optional<master_url> parse_master_url(const std::string& text, std::string&
   std::string_view rest{text};
   if (rest.rfind("troupe://", 0) == 0)
     rest.remove_prefix(9);
+  else if (rest.rfind("troupe-rest://", 0) == 0) {
+    rest.remove_prefix(14);
+    m.rest = true;
+  }
   auto colon = rest.rfind(':');
   if (colon == std::string_view::npos)
     return fail("");

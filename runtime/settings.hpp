@@ -28,6 +28,7 @@ struct master_url {
   std::string host;               ///< remote: host
   uint16_t port = 0;              ///< remote: port
   std::string text;               ///< as the user wrote it
+  bool rest = false;              ///< troupe-rest://host:port: the master's REST submission port (cluster mode)
 };
 
 /// Parses a --master value; on error returns nullopt and sets `error`.
@@ -184,6 +185,7 @@ struct settings {
   // -- HTTP, event logs, security (#7) ---------------------------------------------
   int32_t webui_port = 8080;            ///< master.webui-port / --webui-port: the master's web UI and /json; 0 = off
   int32_t rest_port = 0;                ///< master.rest-port / --rest-port: Spark's REST submission protocol; 0 = off
+  bool webui_any_port = false;          ///< master.webui-any-port: no free UI port among the 17 tried: take any (local clusters)
   int32_t driver_ui_port = 4040;        ///< driver.ui-port: the driver's UI and /api/v1 (next free port if taken); 0 = off
   bool ui_public = false;               ///< ui.public: read-only pages need no token even with a secret
   bool console_progress = true;         ///< ui.console-progress: the submitter's progress bar on a terminal

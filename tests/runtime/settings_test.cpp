@@ -91,6 +91,18 @@ BOOST_AUTO_TEST_CASE(remote_masters) {
   }
   BOOST_TEST(parse_master_url("troupe://h:65535", err)->port == 65535);
   BOOST_TEST(parse_master_url("troupe://h:1", err)->port == 1);
+  BOOST_TEST(!parse_master_url("troupe://h:1", err)->rest);
+}
+
+BOOST_AUTO_TEST_CASE(rest_masters) {
+  std::string err;
+  auto m = parse_master_url("troupe-rest://node-1.example:6066", err);
+  BOOST_REQUIRE(m);
+  BOOST_TEST((m->kind == master_kind::remote));
+  BOOST_TEST(m->rest);
+  BOOST_TEST(m->host == "node-1.example");
+  BOOST_TEST(m->port == 6066);
+  BOOST_TEST(!parse_master_url("troupe-rest://:6066", err));
 }
 
 BOOST_AUTO_TEST_CASE(bad_masters_name_the_value_and_the_accepted_forms) {
@@ -138,6 +150,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
     {"master.recovery-dir", "/var/lib/troupe"}, {"master.recovery-timeout", "2500"},
     {"driver.master-reconnect-timeout", "7000"}, {"worker.master-reconnect-timeout", "8000"},
     {"master.webui-port", "8181"},     {"master.rest-port", "6066"},
+    {"master.webui-any-port", "true"},
     {"driver.ui-port", "4141"},        {"ui.public", "true"},
     {"ui.console-progress", "false"},  {"eventlog.dir", "/tmp/ev"},
     {"auth.secret-file", "/etc/troupe/secret"}, {"tls.certificate", "/etc/troupe/node.pem"},
@@ -174,6 +187,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   BOOST_TEST(s.driver_max_relaunches == 6);
   BOOST_TEST(s.webui_port == 8181);
   BOOST_TEST(s.rest_port == 6066);
+  BOOST_TEST(s.webui_any_port);
   BOOST_TEST(s.driver_ui_port == 4141);
   BOOST_TEST(s.ui_public);
   BOOST_TEST(!s.console_progress);
