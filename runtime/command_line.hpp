@@ -15,6 +15,7 @@ struct command_line {
   std::string command;      ///< submit | node | simulate | status | kill | logs | apps | help
   settings opts;            ///< everything the flags set
   std::string driver_id;    ///< status/kill/logs argument
+  std::string apps_library; ///< apps LIB: list the apps of this library
   int32_t simulate_workers = 0;  ///< simulate --workers N
   bool simulate_threads = false; ///< simulate --threads: workers as threads
   bool help = false;        ///< --help was asked: print `usage` and exit 0

@@ -111,6 +111,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   std::vector<std::pair<std::string, std::string>> pairs{
     {"task.max-failures", "7"},        {"default.parallelism", "12"},
     {"text-file.split-size", "64m"},   {"executor.cores", "3"},
+    {"app.library-hash", "ab12"},
     {"executor.memory", "2g"},         {"total-executor-cores", "9"},
     {"deploy.spread-out", "false"},    {"executor.isolation", "thread"},
     {"driver.isolation", "thread"},    {"shuffle.memory-fraction", "0.25"},
@@ -232,6 +233,7 @@ BOOST_AUTO_TEST_CASE(bad_conf_values_are_refused_naming_key_and_value) {
     {"task.max-failures", "99999999999"}, {"task.max-failures", ""},
     {"default.parallelism", "-1"},       {"text-file.split-size", "0"},
     {"text-file.split-size", "12q"},     {"executor.cores", "-2"},
+    {"app.library-hash", "a\nb"},
     {"executor.memory", "0"},            {"executor.memory", "lots"},
     {"total-executor-cores", "1.5"},     {"deploy.spread-out", "yes"},
     {"executor.isolation", "fiber"},     {"driver.isolation", ""},
