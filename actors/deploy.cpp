@@ -74,7 +74,7 @@ int submit_to_cluster(caf::actor_system& sys, const caf::actor& master, const se
   desc.cores = s.driver_cores;
   desc.memory_mb = s.driver_memory_mb;
   if (!s.app_library.empty())
-    if (auto err = pack_driver_library(s.app_library, desc); !err.empty()) {
+    if (auto err = pack_driver_library(s.app_library, desc, s.max_frame_bytes - (1 << 20)); !err.empty()) {
       std::cerr << "error: " << err << std::endl;
       return 2;
     }

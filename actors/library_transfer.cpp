@@ -155,14 +155,14 @@ std::string unpack_driver_library(const std::string& work_dir, driver_descriptio
   return {};
 }
 
-std::string pack_driver_library(const std::string& path, driver_description& desc) {
+std::string pack_driver_library(const std::string& path, driver_description& desc, int64_t max_bytes) {
   bool ok = false;
   auto bytes = read_all(path, &ok);
   if (!ok)
     return "cannot read library '" + path + "'";
-  if (static_cast<int64_t>(bytes.size()) > max_submitted_library_bytes)
-    return "library '" + path + "' is " + std::to_string(bytes.size() >> 20) + " MiB; a cluster-mode submission carries at most "
-           + std::to_string(max_submitted_library_bytes >> 20) + " MiB";
+  if (static_cast<int64_t>(bytes.size()) > max_bytes)
+    return "library '" + path + "' is " + std::to_string(bytes.size()) + " bytes; a cluster-mode submission carries at most "
+           + std::to_string(max_bytes) + " (network.max-frame-size less 1 MiB)";
   desc.library_name = std::filesystem::path(path).filename().string();
   desc.library_hash = hash_bytes(bytes.data(), bytes.size());
   desc.library_bytes = std::move(bytes);

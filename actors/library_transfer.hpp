@@ -41,10 +41,8 @@ void prepare_app_library(caf::event_based_actor* self, const caf::actor& driver,
 std::string unpack_driver_library(const std::string& work_dir, driver_description& desc);
 
 /// Submit: reads `path` into `desc` (name, hash, bytes) for a cluster-mode
-/// submission, with `app` first among the args. Returns an error message or "".
-std::string pack_driver_library(const std::string& path, driver_description& desc);
-
-/// The largest library a cluster-mode submission carries through the master.
-constexpr int64_t max_submitted_library_bytes = 256ll << 20;
+/// submission, at most `max_bytes` (it travels in one message: below
+/// network.max-frame-size). Returns an error message or "".
+std::string pack_driver_library(const std::string& path, driver_description& desc, int64_t max_bytes);
 
 } // namespace troupe

@@ -48,11 +48,6 @@ fs::path find_under(const fs::path& dir, const std::string& name) {
   return {};
 }
 
-std::string describe(const run_result& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\nstdout:\n" + r.out
-         + "\nstderr:\n" + r.err;
-}
-
 /// The DESTDIR install and the example built against it, made once.
 struct installed {
   fs::path dest, bin, libdir, pcdir, example_lib, variant_lib;
