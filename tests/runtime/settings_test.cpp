@@ -479,7 +479,9 @@ BOOST_AUTO_TEST_CASE(simulate_and_driver_commands) {
     BOOST_TEST(contains(parse({cmd, "driver-1"}).error, "--master"));
   }
   BOOST_TEST(parse({"apps"}).error.empty());
-  BOOST_TEST(contains(parse({"apps", "more"}).error, "'more'"));
+  // `apps LIB.so` lists a library's apps; a second argument is refused.
+  BOOST_TEST(parse({"apps", "./libjob.so"}).apps_library == "./libjob.so");
+  BOOST_TEST(contains(parse({"apps", "./libjob.so", "more"}).error, "'more'"));
 }
 
 BOOST_AUTO_TEST_CASE(help_forms_and_unknown_commands) {
