@@ -1,6 +1,7 @@
 #include "actors/deploy.hpp"
 
 #include "actors/cluster_client.hpp"
+#include "actors/library_transfer.hpp"
 #include "actors/local_cluster.hpp"
 #include "actors/master.hpp"
 #include "actors/nodes.hpp"
@@ -81,6 +82,11 @@ int submit_to_cluster(caf::actor_system& sys, const caf::actor& master, const se
   desc.submit_host = host_name();
   desc.cores = s.driver_cores;
   desc.memory_mb = s.driver_memory_mb;
+  if (!s.app_library.empty())
+    if (auto err = pack_driver_library(s.app_library, desc, s.max_frame_bytes - (1 << 20)); !err.empty()) {
+      std::cerr << "error: " << err << std::endl;
+      return 2;
+    }
   auto ask = std::chrono::milliseconds(s.client_timeout_ms);
   caf::scoped_actor self{sys};
   driver_status st;

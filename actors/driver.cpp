@@ -1,6 +1,8 @@
 #include "actors/driver.hpp"
 
 #include "actors/driver_web.hpp"
+#include "actors/library_transfer.hpp"
+#include "actors/protocol.hpp"
 #include "actors/publish.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/dag_scheduler.hpp"
@@ -735,6 +737,9 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         log::driver()->info("executor registered app={} exec={} host={} cores={}", st.app, r.exec, r.host, r.cores);
         dispatch(self);
       },
+      // Executors take the application library from here before they register.
+      [=](const request_app_library&) { return offer_app_library(); },
+      [=](const fetch_library& f) { return serve_library_chunk(f); },
       [=](const executor_heartbeat& hb) {
         if (from_lost_executor(self, hb.exec, "a heartbeat",
                                caf::actor_cast<caf::actor>(self->current_sender())))

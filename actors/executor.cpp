@@ -1,6 +1,7 @@
 #include "actors/executor.hpp"
 
 #include "actors/block_transfer.hpp"
+#include "actors/library_transfer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
 #include "runtime/block_store.hpp"
@@ -12,6 +13,7 @@
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -136,6 +138,7 @@ executor_options executor_options_from(const settings& s) {
   e.fetch_timeout_ms = s.fetch_timeout_ms;
   // Bounded like the fetch itself and like a connection: a frozen peer never answers.
   e.peer_connect_timeout_ms = std::max(std::min(s.network_timeout_ms, s.fetch_timeout_ms), 1000);
+  e.library_hash = s.app_library_hash;
   return e;
 }
 
@@ -191,10 +194,23 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
           return;
         }
         self->monitor(st.driver);
-        self->send(st.driver, register_executor{st.opts.id, st.opts.host, st.port, st.opts.cores, self});
-        log::executor()->info("executor started app={} exec={} cores={} port={}", st.opts.app, st.opts.id,
-                              st.opts.cores, st.port);
-        self->become(running(self));
+        // An app from a library: have the library loaded before any task comes.
+        auto work_dir = std::filesystem::path(st.opts.dir).parent_path().parent_path().string();
+        prepare_app_library(
+          self, st.driver, st.opts.library_hash, work_dir, std::max(st.opts.fetch_chunk_kb, 1) * 1024,
+          std::chrono::milliseconds(std::max(st.opts.fetch_timeout_ms, 1000)), [self](const std::string& err) {
+            auto& st = self->state;
+            if (!err.empty()) {
+              log::executor()->error("cannot load the application library app={} exec={}: {}", st.opts.app,
+                                     st.opts.id, err);
+              self->quit(caf::sec::runtime_error);
+              return;
+            }
+            self->send(st.driver, register_executor{st.opts.id, st.opts.host, st.port, st.opts.cores, self});
+            log::executor()->info("executor started app={} exec={} cores={} port={}", st.opts.app, st.opts.id,
+                                  st.opts.cores, st.port);
+            self->become(running(self));
+          });
       },
       [self](caf::error& err) {
         log::executor()->error("cannot reach the driver at {}:{}: {}", self->state.opts.driver_host,

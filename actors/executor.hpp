@@ -31,6 +31,7 @@ struct executor_options {
   std::string driver_host;         ///< the driver, reached directly
   uint16_t driver_port = 0;
   caf::actor owner;                ///< the worker that launched it in its process (may be null)
+  std::string library_hash;        ///< app.library-hash: fetch and load this library first ("" = none)
 };
 
 /// The settings' part of an executor's options (host, shuffle knobs,

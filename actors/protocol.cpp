@@ -47,7 +47,11 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<executor_heartbeat>("executor_heartbeat")
     .add_message_type<executor_peers>("executor_peers")
     .add_message_type<master_changed>("master_changed")
-    .add_message_type<application_reregistered>("application_reregistered");
+    .add_message_type<application_reregistered>("application_reregistered")
+    .add_message_type<request_app_library>("request_app_library")
+    .add_message_type<app_library_offer>("app_library_offer")
+    .add_message_type<fetch_library>("fetch_library")
+    .add_message_type<library_chunk>("library_chunk");
   cfg.load<caf::io::middleman>();
 }
 

@@ -81,11 +81,16 @@ struct driver_description {
   int64_t memory_mb = 1024;
   bool supervise = false;
   std::string submit_host;
+  // An application library submitted with the driver (troupe submit LIB.so):
+  // the worker that launches the driver keeps it in its cache by hash.
+  std::string library_name;                  ///< "libmyjob.so"; empty = a built-in app
+  std::string library_hash;                  ///< SHA-256 of library_bytes, hex
+  std::string library_bytes;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, driver_description& x) {
   return f(caf::meta::type_name("driver_description"), x.app, x.args, x.conf_args, x.cores, x.memory_mb,
-           x.supervise, x.submit_host);
+           x.supervise, x.submit_host, x.library_name, x.library_hash, x.library_bytes);
 }
 
 // -- worker -> master ---------------------------------------------------------
@@ -568,6 +573,50 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_failed& x) {
   return f(caf::meta::type_name("task_failed"), x.task, x.exec, x.error, x.fetch_failed, x.shuffle, x.map_partition,
            x.map_executor);
+}
+
+/// An executor asks its driver which application library the app lives in
+/// (answered with app_library_offer) before it registers.
+struct request_app_library {
+  int32_t version = 1;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_app_library& x) {
+  return f(caf::meta::type_name("request_app_library"), x.version);
+}
+
+/// The driver's application library; `hash` empty for a built-in app.
+struct app_library_offer {
+  std::string name;
+  std::string hash;
+  int64_t size = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, app_library_offer& x) {
+  return f(caf::meta::type_name("app_library_offer"), x.name, x.hash, x.size);
+}
+
+/// Bytes [offset, offset + max_bytes) of the library with `hash` (bounded
+/// chunks, like fetch_block); answered with library_chunk.
+struct fetch_library {
+  std::string hash;
+  int64_t offset = 0;
+  int32_t max_bytes = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_library& x) {
+  return f(caf::meta::type_name("fetch_library"), x.hash, x.offset, x.max_bytes);
+}
+
+/// One chunk of a library; `found` false when the driver has no library with that hash.
+struct library_chunk {
+  bool found = false;
+  int64_t total = 0;
+  std::string bytes;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, library_chunk& x) {
+  return f(caf::meta::type_name("library_chunk"), x.found, x.total, x.bytes);
 }
 
 // -- driver -> executor -------------------------------------------------------

@@ -2,8 +2,10 @@
 
 #include "actors/driver.hpp"
 #include "actors/executor.hpp"
+#include "actors/library_transfer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/publish.hpp"
+#include "runtime/app_library.hpp"
 #include "runtime/log.hpp"
 #include "runtime/node_command.hpp"
 #include "runtime/process.hpp"
@@ -225,6 +227,11 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     report_driver(self, c, driver_state::failed, err);
     return;
   }
+  // A library submitted with the driver: into the cache by hash, then run from there.
+  if (auto err = unpack_driver_library(std::filesystem::absolute(st.opts.work_dir).string(), l.desc); !err.empty()) {
+    report_driver(self, c, driver_state::failed, err);
+    return;
+  }
   if (st.opts.driver_isolation == isolation::thread) {
     // One thread's stdout cannot be told apart from the process's: leave a
     // marker so that `troupe logs` says where the output went.
@@ -236,6 +243,11 @@ void launch_driver_here(self_ptr self, launch_driver& l) {
     ds.host = st.opts.host;
     ds.app = l.desc.app;
     ds.app_args = l.desc.args;
+    if (names_library(ds.app))
+      if (auto err = resolve_library_app(ds.app, ds.app_args); !err.empty()) {
+        report_driver(self, c, driver_state::failed, err);
+        return;
+      }
     auto d = driver_options_from(ds, l.driver);
     d.desc.submit_host = l.desc.submit_host;
     d.master = st.master;

@@ -6,6 +6,7 @@
 #include "actors/local_cluster.hpp"
 #include "actors/nodes.hpp"
 #include "actors/signals.hpp"
+#include "runtime/app_library.hpp"
 #include "runtime/app_registry.hpp"
 #include "runtime/auth.hpp"
 #include "runtime/command_line.hpp"
@@ -33,6 +34,36 @@ int print_token(const troupe::settings& s) {
   return 0;
 }
 
+int list_library_apps(const std::string& path) {
+  std::string out;
+  if (auto err = troupe::describe_library(path, out); !err.empty()) {
+    std::cerr << "error: " << err << std::endl;
+    return 2;
+  }
+  std::cout << out;
+  return 0;
+}
+
+/// `submit LIB.so [APP_NAME] ARGS` (and a driver node given one): loads the
+/// library here and names the app it runs; false after printing why not.
+bool resolve_library(troupe::settings& s) {
+  if (!troupe::names_library(s.app))
+    return true;
+  troupe::library_info lib;
+  auto path = s.app;
+  if (auto err = troupe::resolve_library_app(s.app, s.app_args, &lib); !err.empty()) {
+    std::cerr << "error: " << err << std::endl;
+    return false;
+  }
+  s.app_library = lib.path.empty() ? path : lib.path;
+  // Forwarded to executors with the app's conf: they fetch it before registering.
+  if (auto err = troupe::apply_conf(s, "app.library-hash", lib.hash); !err.empty()) {
+    std::cerr << "error: " << err << std::endl;
+    return false;
+  }
+  return true;
+}
+
 int run(int argc, char** argv) {
   // Before any thread starts: SIGINT and SIGTERM are taken with sigwait, so
   // that nodes stop cleanly (workers stop their executors first).
@@ -54,9 +85,11 @@ int run(int argc, char** argv) {
   if (!cl.warning.empty())
     std::cerr << "warning: " << cl.warning << std::endl;
   if (cl.command == "apps")
-    return list_apps();
+    return cl.apps_library.empty() ? list_apps() : list_library_apps(cl.apps_library);
   if (cl.command == "token")
     return print_token(cl.opts);
+  if ((cl.command == "submit" || cl.command == "node") && !resolve_library(cl.opts))
+    return 2;
   if (cl.command == "submit") {
     troupe::log::set_process_role("submit");
     return troupe::run_submit(cl.opts);

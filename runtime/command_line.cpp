@@ -206,10 +206,12 @@ const std::vector<command_def>& commands() {
   static const flag_def remote{"--master", "URL", "troupe://host:port of the master (required)", master_flag()};
   static const std::string cores_help = "cores a worker offers (hardware threads; at most " + std::to_string(max_cores) + ")";
   static const std::vector<command_def> table{
-    {"submit", "submit --master MASTER [OPTIONS] APP [APP_ARGS...]",
+    {"submit", "submit --master MASTER [OPTIONS] APP|LIB.so [APP_NAME] [APP_ARGS...]",
      "run an application locally or on a cluster",
-     "Runs application APP (see troupe apps). Options end at APP: everything after\n"
-     "it goes to the application unchanged.",
+     "Runs application APP (see troupe apps), or one of an application library\n"
+     "(LIB.so, or any path with a '/'; APP_NAME only when it holds several: see\n"
+     "troupe apps LIB.so). The library goes to the cluster with the submission.\n"
+     "Options end at APP: everything after it goes to the application unchanged.",
      {{"--master", "MASTER", "where the application runs (required):\n"
                              "local, local[N], local[*]: this process with\n"
                              "  1, N or one core per hardware thread\n"
@@ -287,8 +289,9 @@ const std::vector<command_def>& commands() {
       {"--port", "P", "the port (default 18080, the next free one if taken)", port_flag()},
       {"--host", "H", "address to bind (127.0.0.1)", string_flag(&s::host)},
       conf, props, level}},
-    {"apps", "apps", "list the applications this build can run",
-     "Lists the applications this build can run, with their arguments.", {}},
+    {"apps", "apps [LIB.so]", "list the applications this build (or a library) can run",
+     "Lists the applications this build can run, with their arguments; with\n"
+     "LIB.so, those the application library holds.", {}},
   };
   return table;
 }
@@ -594,8 +597,13 @@ command_line parse_command_line(int argc, const char* const* argv) {
     parse_simulate(cl, p);
   else if (cl.command == "history" || cl.command == "history-server")
     parse_history(cl, p);
-  else if (cl.command == "apps")
-    p.read(false) && p.no_positionals();
+  else if (cl.command == "apps") {
+    // `troupe apps [LIB]`: the apps built in, or those a library holds.
+    if (p.read(false) && p.positionals().size() > 1)
+      p.fail("troupe apps takes at most one library, got '" + p.positionals()[1] + "'");
+    else if (p.positionals().size() == 1)
+      cl.apps_library = p.positionals().front();
+  }
   else if (cl.command == "token") {
     if (p.read(false) && p.no_positionals() && cl.opts.auth_secret_file.empty())
       p.fail("token needs --conf auth.secret-file=F");

@@ -16,6 +16,7 @@ struct command_line {
   settings opts;            ///< everything the flags set
   std::string driver_id;    ///< status/kill/logs argument
   std::string warning;      ///< printed on stderr, not fatal (e.g. a group-readable secret file)
+  std::string apps_library; ///< apps LIB: list the apps of this library
   int32_t simulate_workers = 0;  ///< simulate --workers N
   bool simulate_threads = false; ///< simulate --threads: workers as threads
   std::string history_dir;       ///< history DIR, history-server --dir DIR

@@ -1,5 +1,7 @@
 #include "runtime/plan.hpp"
 
+#include "runtime/app_library.hpp"
+
 #include "runtime/block_store.hpp"
 
 #include <deque>
@@ -29,7 +31,10 @@ registry_state& registry() {
 const char* impl_registry::add(const char* type_name, shipped_decoder decoder) {
   auto& r = registry();
   std::lock_guard<std::mutex> guard{r.mtx};
-  std::string name = type_name;
+  // An operation type of an application library is named inside that
+  // library (its content hash first): two libraries never clash.
+  std::string name = detail::library_being_loaded().empty() ? std::string{type_name}
+                                                            : detail::library_being_loaded() + "/" + type_name;
   for (int n = 1;; ++n) {
     auto candidate = n == 1 ? name : name + "#" + std::to_string(n);
     auto it = r.by_name.find(candidate);

@@ -209,6 +209,8 @@ const std::vector<conf_def>& conf_table() {
     {"tls.certificate", &s::tls_certificate, t::path, 0, 0,
      "PEM certificate of this node: encrypts node traffic (mutual) and serves HTTPS"},
     {"tls.key", &s::tls_key, t::path, 0, 0, "PEM private key of tls.certificate"},
+    {"app.library-hash", &s::app_library_hash, t::path, 0, 0,
+     "set by troupe submit LIB.so: SHA-256 of the app's library, which executors fetch from the driver"},
     {"tls.cafile", &s::tls_cafile, t::path, 0, 0, "PEM CA that signs the certificate of every node"},
     // -- timeouts of the roles (ms) --
     {"node.stop-grace", &s::stop_grace_ms, t::integer, 1, int32_max,

@@ -109,6 +109,8 @@ struct settings {
   bool wait = false;                    ///< cluster mode: follow the driver until it ends
   std::string app;                      ///< registered application name
   std::vector<std::string> app_args;    ///< everything after APP, verbatim
+  std::string app_library;              ///< submit LIB.so: its path (then `app` is the app it holds)
+  std::string app_library_hash;         ///< app.library-hash: the app's library (executors fetch it); "" = built in
 
   // -- node ---------------------------------------------------------------------
   std::optional<node_role> role;        ///< --role (node only)

@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(conf_keys_set_their_fields) {
   std::vector<std::pair<std::string, std::string>> pairs{
     {"task.max-failures", "7"},        {"default.parallelism", "12"},
     {"text-file.split-size", "64m"},   {"executor.cores", "3"},
+    {"app.library-hash", "ab12"},
     {"executor.memory", "2g"},         {"total-executor-cores", "9"},
     {"deploy.spread-out", "false"},    {"executor.isolation", "thread"},
     {"driver.isolation", "thread"},    {"shuffle.memory-fraction", "0.25"},
@@ -246,6 +247,7 @@ BOOST_AUTO_TEST_CASE(bad_conf_values_are_refused_naming_key_and_value) {
     {"task.max-failures", "99999999999"}, {"task.max-failures", ""},
     {"default.parallelism", "-1"},       {"text-file.split-size", "0"},
     {"text-file.split-size", "12q"},     {"executor.cores", "-2"},
+    {"app.library-hash", "a\nb"},
     {"executor.memory", "0"},            {"executor.memory", "lots"},
     {"total-executor-cores", "1.5"},     {"deploy.spread-out", "yes"},
     {"executor.isolation", "fiber"},     {"driver.isolation", ""},
@@ -491,7 +493,9 @@ BOOST_AUTO_TEST_CASE(simulate_and_driver_commands) {
     BOOST_TEST(contains(parse({cmd, "driver-1"}).error, "--master"));
   }
   BOOST_TEST(parse({"apps"}).error.empty());
-  BOOST_TEST(contains(parse({"apps", "more"}).error, "'more'"));
+  // `apps LIB.so` lists a library's apps; a second argument is refused.
+  BOOST_TEST(parse({"apps", "./libjob.so"}).apps_library == "./libjob.so");
+  BOOST_TEST(contains(parse({"apps", "./libjob.so", "more"}).error, "'more'"));
 }
 
 BOOST_AUTO_TEST_CASE(help_forms_and_unknown_commands) {

@@ -61,6 +61,10 @@ public:
       fs::copy_file(built, copy, fs::copy_options::overwrite_existing, ec);
       if (ec)
         continue;
+      // The runtime is a shared library found next to the binary ($ORIGIN): copy it too.
+      for (auto& e : fs::directory_iterator(fs::path(built).parent_path(), ec))
+        if (e.path().filename().string().rfind("libtroupe_runtime.so", 0) == 0)
+          fs::copy_file(e.path(), dir_ / e.path().filename(), fs::copy_options::overwrite_existing, ec);
       auto r = troupe::testing::run_command({copy, "apps"}, std::chrono::seconds(10));
       if (r.exit_code == 0 && r.out.find("word_count") != std::string::npos) {
         path_ = copy;
