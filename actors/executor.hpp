@@ -31,6 +31,7 @@ struct executor_options {
   std::string driver_host;         ///< the driver, reached directly
   uint16_t driver_port = 0;
   caf::actor owner;                ///< the worker that launched it in its process (may be null)
+  bool bound_process_memory = false;  ///< a process of its own: its RSS is bounded by memory_mb (#13)
 };
 
 /// The settings' part of an executor's options (host, shuffle knobs,
