@@ -6,6 +6,7 @@
 #include "actors/publish.hpp"
 #include "runtime/block_store.hpp"
 #include "runtime/log.hpp"
+#include "runtime/memory_guard.hpp"
 #include "runtime/task_runner.hpp"
 #include "runtime/thread_pool.hpp"
 
@@ -118,7 +119,8 @@ caf::behavior running(self_ptr self) {
       self->delayed_send(self, interval, tick_v);
     },
     [=](const stop_executor& s) {
-      log::executor()->info("stopping exec={} app={} reason={}", self->state.opts.id, self->state.opts.app, s.reason);
+      log::executor()->info("stopping exec={} app={} reason={} peak_rss_mb={}", self->state.opts.id,
+                            self->state.opts.app, s.reason, memory_guard::peak_resident_bytes() >> 20);
       self->quit();
     },
   };
@@ -148,6 +150,8 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     st.opts = opts;
     auto limit = static_cast<size_t>(static_cast<double>(opts.memory_mb) * opts.shuffle_memory_fraction * (1 << 20));
     st.store = std::make_unique<block_store>(limit, opts.dir + "/blocks");
+    if (opts.bound_process_memory)
+      memory_guard::start(static_cast<size_t>(opts.memory_mb) << 20);
     local_stores::add(opts.app, opts.id, st.store.get());
     st.peers = std::make_unique<peer_book>(self->system(), std::chrono::milliseconds(std::max(opts.peer_connect_timeout_ms, 1)));
     st.server = std::make_unique<block_server>(*st.store);
@@ -169,8 +173,8 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     });
     self->set_down_handler([self](caf::down_msg& dm) {
       if (dm.source == self->state.driver.address() || (self->state.opts.owner && dm.source == self->state.opts.owner.address())) {
-        log::executor()->info("driver or worker gone, stopping exec={} app={}", self->state.opts.id,
-                              self->state.opts.app);
+        log::executor()->info("driver or worker gone, stopping exec={} app={} peak_rss_mb={}", self->state.opts.id,
+                              self->state.opts.app, memory_guard::peak_resident_bytes() >> 20);
         self->quit();
       }
     });

@@ -32,6 +32,7 @@ struct executor_options {
   uint16_t driver_port = 0;
   caf::actor owner;                ///< the worker that launched it in its process (may be null)
   std::string library_hash;        ///< app.library-hash: fetch and load this library first ("" = none)
+  bool bound_process_memory = false;  ///< a process of its own: its RSS is bounded by memory_mb (#13)
 };
 
 /// The settings' part of an executor's options (host, shuffle knobs,

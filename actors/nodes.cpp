@@ -156,6 +156,7 @@ int run_executor_node(const settings& s) {
   e.dir = std::filesystem::absolute(s.work_dir).string();
   e.driver_host = driver->host;
   e.driver_port = driver->port;
+  e.bound_process_memory = true;
   auto exec = spawn_executor(sys, e);
   caf::error reason;
   run_with_signals(

@@ -5,6 +5,7 @@
 // concrete type registers a decoder under a stable name (runtime/ops/op.hpp),
 // so an executor running the same binary rebuilds exactly what a task needs.
 
+#include "runtime/memory_guard.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/partition.hpp"
 #include "runtime/serialize.hpp"
@@ -143,7 +144,10 @@ void node<T>::run(task_context& ctx, int32_t p, sink<T>& out) {
     return;
   }
   std::vector<T> all;
-  auto collect = make_sink<T>([&](T&& row) { all.push_back(std::move(row)); });
+  auto collect = make_sink<T>([&](T&& row) {
+    memory_guard::check();  // an executor past its memory bound fails the task (#13)
+    all.push_back(std::move(row));
+  });
   compute(ctx, p, collect);
   auto block = std::make_shared<rows_of<T>>(std::move(all));
   detail::cache_put(ctx, id, p, block);

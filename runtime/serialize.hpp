@@ -133,6 +133,36 @@ struct hash<T, std::void_t<decltype(std::hash<T>{}(std::declval<const T&>()))>> 
   size_t operator()(const T& x) const { return mix64(std::hash<T>{}(x)); }
 };
 
+/// Bytes hashed 8 at a time (libstdc++'s murmur was 11% of word count's CPU):
+/// the same value on every node and run, unlike absl::Hash's per-process seed.
+inline uint64_t hash_bytes(const char* p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xc4ceb3f99fd5b1f5ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb3f99fd5b1f5ULL;
+  }
+  return mix64(h);
+}
+
+template <>
+struct hash<std::string, void> {
+  size_t operator()(const std::string& s) const { return hash_bytes(s.data(), s.size()); }
+};
+
+template <>
+struct hash<std::string_view, void> {
+  size_t operator()(std::string_view s) const { return hash_bytes(s.data(), s.size()); }
+};
+
 template <class A, class B>
 struct hash<std::pair<A, B>, void> {
   size_t operator()(const std::pair<A, B>& x) const {

@@ -1,5 +1,6 @@
 #include "runtime/task_runner.hpp"
 
+#include "runtime/memory_guard.hpp"
 #include "runtime/ops/shuffle.hpp"
 
 #include <map>
@@ -26,6 +27,7 @@ task_outcome run_task(std::string_view payload, const executor_id& self, block_s
                       block_fetcher& fetcher) {
   task_outcome out;
   try {
+    memory_guard::check();
     auto spec = decode_task(payload);
     attempt_scope scope{spec.attempt};
     task_context ctx;
@@ -48,6 +50,10 @@ task_outcome run_task(std::string_view payload, const executor_id& self, block_s
   } catch (...) {
     out.error = "unknown exception (not derived from std::exception)";
   }
+  // What a failed attempt held is free again: give it back before the next
+  // task is measured against the executor's bound.
+  if (!out.ok && memory_guard::limit_bytes() > 0)
+    memory_guard::relieve();
   return out;
 }
 

@@ -92,19 +92,27 @@ void read_lines(const std::string& path, const file_split& split, sink<std::stri
         return;
     }
   }
+  // One line object reused: a consumer that only reads it (flat_map over a
+  // const std::string&) leaves its capacity, so a line costs no allocation;
+  // one that moves it away gets a fresh string next time.
+  std::string line;
+  auto emit = [&](const char* p, size_t n) {
+    line.assign(p, n);
+    out.push(std::move(line));
+  };
   for (;;) {
     // `pos` is the start of a line at file offset base + pos.
     if (base + static_cast<int64_t>(pos) >= split.end)
       return;
     auto nl = buf.find('\n', pos);
     if (nl != std::string::npos) {
-      out.push(std::string(buf.data() + pos, nl - pos));
+      emit(buf.data() + pos, nl - pos);
       pos = nl + 1;
       continue;
     }
     if (eof) {
       if (pos < buf.size())
-        out.push(std::string(buf.data() + pos, buf.size() - pos));
+        emit(buf.data() + pos, buf.size() - pos);
       return;
     }
     buf.erase(0, pos);

@@ -2,6 +2,7 @@
 // Narrow operations: computed in the same task as their parent, fused into
 // one pass through nested sinks.
 
+#include "runtime/memory_guard.hpp"
 #include "runtime/ops/op.hpp"
 
 #include <stdexcept>
@@ -95,7 +96,10 @@ public:
 protected:
   void compute(task_context& ctx, int32_t p, sink<U>& out) override {
     std::vector<T> in;
-    auto s = make_sink<T>([&](T&& x) { in.push_back(std::move(x)); });
+    auto s = make_sink<T>([&](T&& x) {
+      memory_guard::check();
+      in.push_back(std::move(x));
+    });
     parent_as<T>(*this, 0)->run(ctx, p, s);
     auto&& result = call(p, std::move(in));
     for (auto& u : result)

@@ -6,6 +6,7 @@
 
 #include "runtime/block_store.hpp"
 #include "runtime/hash_map.hpp"
+#include "runtime/memory_guard.hpp"
 #include "runtime/ops/op.hpp"
 
 #include <algorithm>
@@ -113,6 +114,7 @@ public:
     Part part = part_;
     part.start(m);
     auto s = make_sink<T>([&](T&& row) {
+      memory_guard::check();
       auto r = part(row);
       buckets[static_cast<size_t>(r)].push_back(std::move(row));
     });
@@ -140,8 +142,10 @@ public:
       auto h = hash<K>{}(row.first);
       auto& map = maps[static_cast<size_t>(h % static_cast<uint64_t>(reducers))];
       auto it = map.find(row.first, h);
-      if (it == map.end())
+      if (it == map.end()) {
+        memory_guard::check();  // only a new key grows the map
         map.emplace(std::move(row.first), std::move(row.second));
+      }
       else
         it->second = f_(std::move(it->second), std::move(row.second));
     });
@@ -205,7 +209,9 @@ protected:
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
       for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
         auto [it, inserted] = acc.try_emplace(k, v);
-        if (!inserted)
+        if (inserted)
+          memory_guard::check();
+        else
           it->second = f_(std::move(it->second), V(v));
       }
     for (auto& kv : acc) {
@@ -230,8 +236,10 @@ protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::vector<V>>>& out) override {
     hash_map<K, std::vector<V>> groups;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
-      for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
+      for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
+        memory_guard::check();
         groups[k].push_back(v);
+      }
     for (auto& kv : groups) {
       std::pair<K, std::vector<V>> row{std::move(const_cast<K&>(kv.first)), std::move(kv.second)};
       out.push(std::move(row));
@@ -257,8 +265,10 @@ protected:
     for (auto& b : blocks)
       n += b->rows();
     all.reserve(n);
-    for (auto& b : blocks)
+    for (auto& b : blocks) {
+      memory_guard::check();
       append_rows(all, std::move(b));
+    }
     blocks.clear();
     // Not stable, as Spark's sortByKey is not: equal keys come in any order.
     if constexpr (std::is_same_v<K, std::string>) {
@@ -321,8 +331,10 @@ protected:
   void compute(task_context& ctx, int32_t p, sink<std::pair<K, std::pair<V, W>>>& out) override {
     hash_map<K, std::vector<V>> left;
     for (auto& block : fetch_blocks<std::pair<K, V>>(ctx, this->reads.at(0), p))
-      for (const auto& [k, v] : rows<std::pair<K, V>>(*block))
+      for (const auto& [k, v] : rows<std::pair<K, V>>(*block)) {
+        memory_guard::check();
         left[k].push_back(v);
+      }
     for (auto& block : fetch_blocks<std::pair<K, W>>(ctx, this->reads.at(1), p))
       for (const auto& [k, w] : rows<std::pair<K, W>>(*block)) {
         auto it = left.find(k);

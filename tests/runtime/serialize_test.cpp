@@ -209,3 +209,21 @@ BOOST_AUTO_TEST_CASE(hash_partition_spreads_patterned_keys) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(string_hash)
+
+// The shuffle places a key by its hash on every node: the value must not
+// depend on the process (absl::Hash seeds per process; this one must not).
+BOOST_AUTO_TEST_CASE(string_hash_is_fixed_and_spreads) {
+  BOOST_TEST(hash<std::string>{}("word") == hash<std::string_view>{}(std::string_view("word")));
+  BOOST_TEST(hash<std::string>{}("") != hash<std::string>{}(std::string(1, '\0')));
+  BOOST_TEST(hash<std::string>{}("abcdefgh") != hash<std::string>{}("abcdefgi"));
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 8000; ++i)
+    ++counts[hash_partition(std::string("w") + std::to_string(i), 8)];
+  BOOST_TEST(counts.size() == 8u);
+  for (auto& [p, n] : counts)
+    BOOST_TEST((n > 850 && n < 1150));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -98,3 +98,30 @@ BOOST_AUTO_TEST_CASE(missing_file_names_the_path) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_file_reuse)
+
+// read_lines reuses one line object: a consumer that keeps copies (reads a
+// const std::string&) and one that moves the lines away both get every line.
+BOOST_AUTO_TEST_CASE(reading_and_moving_consumers_get_the_same_lines) {
+  std::string content;
+  for (int i = 0; i < 500; ++i)
+    content += std::string(static_cast<size_t>(i % 40), static_cast<char>('a' + i % 26)) + "\n";
+  content += "last line without newline, longer than the small-string buffer";
+  temp_file f(content);
+  auto want = plain_lines(content);
+  std::vector<std::string> copied, moved;
+  auto copier = make_sink<std::string>([&](std::string&& l) {
+    const std::string& view = l;
+    copied.push_back(view);
+  });
+  auto mover = make_sink<std::string>([&](std::string&& l) { moved.push_back(std::move(l)); });
+  for (auto& sp : make_splits(file_size_or_throw(f.path), 97, 1)) {
+    read_lines(f.path, sp, copier);
+    read_lines(f.path, sp, mover);
+  }
+  BOOST_TEST(copied == want);
+  BOOST_TEST(moved == want);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
