@@ -164,7 +164,7 @@ std::string pack_driver_library(const std::string& path, driver_description& des
     return "library '" + path + "' is " + std::to_string(bytes.size()) + " bytes; a cluster-mode submission carries at most "
            + std::to_string(max_bytes) + " (network.max-frame-size less 1 MiB)";
   desc.library_name = std::filesystem::path(path).filename().string();
-  desc.library_hash = hash_bytes(bytes.data(), bytes.size());
+  desc.library_hash = sha256_hex(bytes.data(), bytes.size());
   desc.library_bytes = std::move(bytes);
   return {};
 }

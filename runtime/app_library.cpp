@@ -75,7 +75,7 @@ bool names_library(const std::string& app) {
          || app.find(".so.") != std::string::npos;
 }
 
-std::string hash_bytes(const char* data, size_t size) {
+std::string sha256_hex(const char* data, size_t size) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_Digest(data, size, md, &n, EVP_sha256(), nullptr);
@@ -86,7 +86,7 @@ std::string hash_file(const std::string& path, std::string* error) {
   std::string bytes;
   if (!read_file(path, bytes, error))
     return {};
-  return hash_bytes(bytes.data(), bytes.size());
+  return sha256_hex(bytes.data(), bytes.size());
 }
 
 const char* expected_abi_stamp() {
@@ -123,7 +123,7 @@ library_load load_app_library(const std::string& path) {
   auto abs = std::filesystem::canonical(path, ec);
   r.info.path = ec ? path : abs.string();
   r.info.name = std::filesystem::path(path).filename().string();
-  r.info.hash = hash_bytes(bytes.data(), bytes.size());
+  r.info.hash = sha256_hex(bytes.data(), bytes.size());
   r.info.size = static_cast<int64_t>(bytes.size());
   auto& t = libs();
   std::lock_guard load_guard{t.load_mtx};
@@ -232,7 +232,7 @@ std::string store_library(const std::string& work_dir, const std::string& name, 
     *error = "bad library name '" + name + "' or hash '" + hash + "'";
     return {};
   }
-  if (hash_bytes(bytes.data(), bytes.size()) != hash) {
+  if (sha256_hex(bytes.data(), bytes.size()) != hash) {
     *error = "library '" + name + "' arrived damaged (its content does not have hash " + hash + ")";
     return {};
   }

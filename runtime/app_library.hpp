@@ -33,7 +33,7 @@ bool names_library(const std::string& app);
 /// SHA-256 of a file's content as hex; "" and `error` set when unreadable.
 std::string hash_file(const std::string& path, std::string* error);
 /// SHA-256 of bytes as hex.
-std::string hash_bytes(const char* data, size_t size);
+std::string sha256_hex(const char* data, size_t size);
 
 /// The ABI stamp this troupe expects ("troupe-abi:...;"), as TROUPE_APP embeds it.
 const char* expected_abi_stamp();

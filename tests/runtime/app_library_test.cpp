@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(functions_travel_relative_to_the_library_hash) {
 BOOST_AUTO_TEST_CASE(the_cache_keeps_libraries_by_hash_and_refuses_damage) {
   temp_dir d;
   std::string bytes = "library bytes";
-  auto hash = hash_bytes(bytes.data(), bytes.size());
+  auto hash = sha256_hex(bytes.data(), bytes.size());
   std::string err;
   auto p = store_library(d.path().string(), "libx.so", hash, bytes, &err);
   BOOST_TEST(p == library_cache_path(d.path().string(), hash, "libx.so"));
