@@ -6,6 +6,7 @@
 #include "runtime/http_server.hpp"
 #include "runtime/rest_protocol.hpp"
 #include "runtime/log.hpp"
+#include "runtime/master_view.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -142,16 +143,7 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string format_time(int64_t ms) {
-  if (ms <= 0)
-    return "-";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::ostringstream s;
-  s << std::put_time(&tm, "%Y-%m-%d %H:%M:%S UTC");
-  return s.str();
-}
+using view::format_time;
 
 /// Where an application's driver runs: the question troupe exists to answer.
 std::string driver_location(const app_summary& a, const cluster_status& st) {

@@ -36,15 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void send_some(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    auto n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n <= 0)
-      return;
-    done += static_cast<size_t>(n);
-  }
-}
 
 std::string junk(std::mt19937& rng, size_t n) {
   std::string s(n, '\0');

@@ -27,16 +27,6 @@ namespace {
 
 
 
-/// Sends what the socket takes; a peer that closes on us is the expected outcome.
-void send_some(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    auto n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n <= 0)
-      return;
-    done += static_cast<size_t>(n);
-  }
-}
 
 
 

@@ -39,6 +39,18 @@ inline int dial_loopback(uint16_t port) {
   return fd;
 }
 
+/// Sends what the socket takes without blocking; a peer that closes on us
+/// (the expected outcome for hostile bytes) ends it quietly.
+inline void send_some(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    auto n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0)
+      return;
+    done += static_cast<size_t>(n);
+  }
+}
+
 /// Up to `n` bytes the peer sends within `limit` (less on EOF, reset or timeout).
 inline std::string read_up_to(int fd, size_t n, std::chrono::milliseconds limit) {
   std::string out;
