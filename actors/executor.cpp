@@ -49,6 +49,8 @@ struct executor_state {
   std::shared_ptr<kill_list> killed = std::make_shared<kill_list>();
 
   ~executor_state() {
+    if (opts.bound_process_memory)
+      memory_guard::set_reliever({});  // before the store it spills goes
     pool.reset();
     serve_pool.reset();
     if (store)
@@ -150,8 +152,19 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_options opts) {
     st.opts = opts;
     auto limit = static_cast<size_t>(static_cast<double>(opts.memory_mb) * opts.shuffle_memory_fraction * (1 << 20));
     st.store = std::make_unique<block_store>(limit, opts.dir + "/blocks");
-    if (opts.bound_process_memory)
+    if (opts.bound_process_memory) {
       memory_guard::start(static_cast<size_t>(opts.memory_mb) << 20);
+      // Storage gives way to execution: near the bound, cached and shuffle
+      // blocks go to disk before a task is failed for memory.
+      memory_guard::set_reliever([store = st.store.get()](size_t want) -> size_t {
+        try {
+          return store->shed(want);
+        } catch (const std::exception& e) {
+          log::executor()->warn("cannot spill blocks for memory: {}", e.what());
+          return 0;
+        }
+      });
+    }
     local_stores::add(opts.app, opts.id, st.store.get());
     st.peers = std::make_unique<peer_book>(self->system(), std::chrono::milliseconds(std::max(opts.peer_connect_timeout_ms, 1)));
     st.server = std::make_unique<block_server>(*st.store);

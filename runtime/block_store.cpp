@@ -1,5 +1,7 @@
 #include "runtime/block_store.hpp"
 
+#include "runtime/memory_guard.hpp"
+
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -99,8 +101,9 @@ partition_ptr block_store::get(const block_id& id) {
   // out: a cached partition read in a loop then stays in memory, and reading
   // never turns into a spill storm. Otherwise it stays on disk and the caller
   // holds the only decoded copy.
+  // Nor while the process nears its memory bound: the copy is the caller's.
   auto bytes = data->bytes_estimate();
-  if (used_ + bytes <= limit_) {
+  if (used_ + bytes <= limit_ && !memory_guard::under_pressure()) {
     std::error_code ec;
     fs::remove(e.file, ec);
     e.file.clear();
@@ -157,29 +160,42 @@ size_t block_store::block_count() const {
   return blocks_.size();
 }
 
+size_t block_store::shed(size_t want) {
+  std::unique_lock guard{mtx_, std::try_to_lock};
+  if (!guard.owns_lock())
+    return 0;
+  size_t freed = 0;
+  while (freed < want && !lru_.empty())
+    freed += spill_oldest_locked();
+  return freed;
+}
+
 void block_store::spill_locked() {
   // File I/O happens under the lock: simple and correct; spilling is the slow
   // path already, and a concurrent get of the block being spilled must wait.
-  while (used_ > limit_ && !lru_.empty()) {
-    auto& e = blocks_.at(lru_.front());
-    if (!created_dir_ && !fs::exists(dir_)) {
-      std::error_code ec;
-      fs::create_directories(dir_, ec);
-      if (ec)
-        throw std::runtime_error("block store: cannot create spill directory " + dir_ + ": "
-                                 + ec.message());
-      created_dir_ = true;
-    }
-    std::string bytes;
-    e.data->encode(bytes);
-    auto path = (fs::path{dir_} / ("block-" + std::to_string(file_seq_++) + ".bin")).string();
-    write_file(path, bytes); // throws, leaving the block in memory
-    e.file = std::move(path);
-    e.data.reset();
-    used_ -= e.bytes;
-    ++spilled_;
-    lru_.pop_front();
+  while (used_ > limit_ && !lru_.empty())
+    spill_oldest_locked();
+}
+
+size_t block_store::spill_oldest_locked() {
+  auto& e = blocks_.at(lru_.front());
+  if (!created_dir_ && !fs::exists(dir_)) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec)
+      throw std::runtime_error("block store: cannot create spill directory " + dir_ + ": " + ec.message());
+    created_dir_ = true;
   }
+  std::string bytes;
+  e.data->encode(bytes);
+  auto path = (fs::path{dir_} / ("block-" + std::to_string(file_seq_++) + ".bin")).string();
+  write_file(path, bytes); // throws, leaving the block in memory
+  e.file = std::move(path);
+  e.data.reset();
+  used_ -= e.bytes;
+  ++spilled_;
+  lru_.pop_front();
+  return e.bytes;
 }
 
 void block_store::erase_locked(std::map<block_id, entry>::iterator it) {

@@ -61,6 +61,12 @@ public:
   /// Drops every cached partition of a node.
   void remove_cached(int32_t node);
 
+  /// Spills the oldest in-memory blocks until `want` bytes (estimates) are
+  /// let go or none is left; returns the bytes let go. Gives up at once (0)
+  /// when another thread holds the store: it is the memory guard's reliever
+  /// and must not wait on a task that is inside the store.
+  size_t shed(size_t want);
+
   /// Bytes (estimates) of the blocks held in memory.
   size_t memory_used() const;
   /// Number of blocks that live in spill files.
@@ -77,6 +83,7 @@ private:
     std::list<block_id>::iterator lru;
   };
   void spill_locked();
+  size_t spill_oldest_locked();
   void erase_locked(std::map<block_id, entry>::iterator it);
 
   mutable std::mutex mtx_;

@@ -250,4 +250,23 @@ BOOST_AUTO_TEST_CASE(concurrent_puts_and_gets_keep_the_books_straight) {
              == store.memory_used() / (n * sizeof(int64_t)));
 }
 
+BOOST_AUTO_TEST_CASE(shedding_spills_the_oldest_blocks_until_enough_is_let_go) {
+  auto dir = fresh_dir();
+  const size_t block_bytes = 6 * sizeof(int64_t);
+  block_store store{1 << 20, dir.string()};  // the store's own limit is far away
+  store.put(cache_block(0, 0), rows(0, 6));
+  store.put(cache_block(0, 1), rows(10, 6));
+  store.put(cache_block(0, 2), rows(20, 6));
+  BOOST_TEST(store.shed(1) == block_bytes);  // one block is enough: the oldest
+  BOOST_TEST(store.spilled_blocks() == 1u);
+  BOOST_TEST(store.memory_used() == 2 * block_bytes);
+  BOOST_TEST(values(store.get(cache_block(0, 0))).front() == 0);  // read back from its file, and re-admitted
+  BOOST_TEST(store.memory_used() == 3 * block_bytes);
+  BOOST_TEST(store.shed(100 * block_bytes) == 3 * block_bytes);   // all there is, no more
+  BOOST_TEST(store.memory_used() == 0u);
+  BOOST_TEST(store.shed(1) == 0u);
+  BOOST_TEST(values(store.get(cache_block(0, 2))).back() == 25);
+  BOOST_TEST(store.block_count() == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

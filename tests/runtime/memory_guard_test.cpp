@@ -5,7 +5,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -55,6 +58,54 @@ BOOST_AUTO_TEST_CASE(a_generous_bound_is_not_hit) {
   memory_guard::check();  // does not throw
   memory_guard::start(0);  // no bound again for the other tests
   BOOST_TEST(memory_guard::limit_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(near_the_bound_the_reliever_is_asked_before_a_task_fails) {
+  flag_reset reset;
+  const size_t held_bytes = size_t{96} << 20;
+  auto wait_for_pressure = [] {
+    for (int i = 0; i < 500 && !memory_guard::under_pressure(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return memory_guard::under_pressure();
+  };
+  // Cached data that pushes the process over a bound set 32 MiB above its size.
+  auto held = std::make_unique<std::vector<char>>(held_bytes, 'x');
+  auto limit = memory_guard::resident_bytes() - held_bytes + (size_t{32} << 20);
+  size_t asked = 0;
+  memory_guard::set_reliever([&](size_t want) -> size_t {
+    asked = want;
+    held.reset();  // spilled: its pages go back
+    return held_bytes;
+  });
+  memory_guard::start(limit);
+  BOOST_TEST_REQUIRE(wait_for_pressure());
+  memory_guard::check();  // relieved instead of failing
+  BOOST_TEST(asked > 0u);
+  BOOST_TEST(held == nullptr);
+  BOOST_TEST(memory_guard::resident_bytes() < limit);
+
+  // With nothing left to give, the same growth fails the task.
+  asked = 0;
+  memory_guard::set_reliever([&](size_t want) -> size_t {
+    asked = want;
+    return 0;
+  });
+  auto grown = std::make_unique<std::vector<char>>(held_bytes, 'y');
+  BOOST_TEST_REQUIRE(wait_for_pressure());
+  std::string error;
+  for (int i = 0; i < 200 && error.empty(); ++i) {  // the first check may fall in an already relieved sample
+    try {
+      memory_guard::check();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    } catch (const memory_exceeded& e) {
+      error = e.what();
+    }
+  }
+  BOOST_TEST(asked > 0u);
+  BOOST_TEST(error.find("executor memory exceeded") != std::string::npos, error);
+  memory_guard::set_reliever({});
+  memory_guard::start(0);
+  BOOST_TEST(!memory_guard::under_pressure());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
