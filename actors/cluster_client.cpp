@@ -169,6 +169,12 @@ void print_cluster(const cluster_status& st) {
     for (auto& e : a.executors)
       std::cout << "    executor " << e.id << ": " << upper(to_string(e.state)) << " on " << e.worker << " ("
                 << e.host << "), " << e.cores << " cores\n";
+    if (a.executors.empty() && !a.ran_on.empty()) {
+      std::cout << "    executors ran on:";
+      for (auto& w : a.ran_on)
+        std::cout << " " << w;
+      std::cout << "\n";
+    }
     if (!a.waiting_reason.empty())
       std::cout << "    waiting: " << a.waiting_reason << "\n";
   }

@@ -211,6 +211,7 @@ cluster_status snapshot(self_ptr self) {
       auto* w = book.worker(e.worker);
       a.executors.push_back({eid, e.worker, w == nullptr ? "" : w->offer.host, e.cores, e.state});
     }
+    a.ran_on.assign(app.ran_on.begin(), app.ran_on.end());
     if (auto end = st.app_ended_ms.find(id); end != st.app_ended_ms.end())
       a.end_ms = end->second;
     if (auto h = st.apps.find(id); h != st.apps.end())

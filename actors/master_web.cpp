@@ -53,6 +53,7 @@ view::master_snapshot view_of(const cluster_status& st) {
     r.waiting_reason = a.waiting_reason;
     for (auto& e : a.executors)
       r.executors.push_back({e.id, e.worker, e.host, e.cores, std::string{to_string(e.state)}});
+    r.ran_on = a.ran_on;
     v.apps.push_back(std::move(r));
   }
   for (auto& d : st.drivers)

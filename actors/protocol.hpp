@@ -404,12 +404,13 @@ struct app_summary {
   int64_t end_ms = 0;             ///< unix time it finished (0 = running, or not known)
   std::string ui_url;             ///< the driver's web UI ("" = none)
   int32_t cores_max = 0;          ///< what it asked for (0 = all)
+  std::vector<std::string> ran_on; ///< every worker its executors were given, ended ones too
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_summary& x) {
   return f(caf::meta::type_name("app_summary"), x.id, x.name, x.state, x.cores, x.driver_host, x.driver_port,
            x.driver, x.submit_host, x.start_ms, x.executors, x.waiting_reason, x.executor_memory_mb, x.end_ms,
-           x.ui_url, x.cores_max);
+           x.ui_url, x.cores_max, x.ran_on);
 }
 
 /// Everything the master knows.

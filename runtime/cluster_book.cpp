@@ -458,6 +458,7 @@ void cluster_book::claim(worker_record& w, const std::vector<reported_executor>&
     }
     auto& app = a->second;
     app.executors[e.exec] = {wid, e.cores, e.memory_mb, executor_state::running};
+    app.ran_on.insert(wid);
     app.cores_granted += e.cores;
     app.next_executor = std::max(app.next_executor, executor_number(e.exec) + 1);
     if (app.state == app_state::waiting)
@@ -718,6 +719,7 @@ void cluster_book::schedule(book_decisions& out) {
       auto& w = *ws[g.worker_index];
       auto exec = std::to_string(app.next_executor++);
       app.executors[exec] = {w.offer.id, g.cores, r.executor_memory_mb, executor_state::launching};
+      app.ran_on.insert(w.offer.id);
       app.cores_granted += g.cores;
       w.cores_used += g.cores;
       w.memory_used += r.executor_memory_mb;

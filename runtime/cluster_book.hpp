@@ -237,6 +237,7 @@ struct app_record {
   app_state state = app_state::waiting;
   int64_t start_ms = 0;                       ///< unix time of registration
   std::map<executor_id, executor_record> executors;
+  std::set<worker_id> ran_on;                 ///< every worker given one of its executors
   int32_t cores_granted = 0;
   int32_t next_executor = 0;
   int32_t executor_failures = 0;

@@ -76,6 +76,7 @@ json app_json(const app_row& a, const master_snapshot& s) {
           {"endtime", a.end_ms},
           {"uiurl", a.ui_url},
           {"executors", execs},
+          {"ranon", a.ran_on},  // troupe's: workers given its executors, ended ones too
           {"driver", {{"deployMode", place.deploy_mode}, {"host", place.host}, {"workerId", place.worker_id}}}};
 }
 
@@ -127,9 +128,15 @@ std::string app_table(const master_snapshot& s, bool finished) {
   for (auto& a : s.apps) {
     if (a.finished != finished)
       continue;
+    // Running executors; once none is left, the workers they ran on.
     std::string where;
     for (auto& e : a.executors)
       where += (where.empty() ? "" : ", ") + e.worker;
+    if (where.empty() && !a.ran_on.empty()) {
+      where = "ran on ";
+      for (size_t i = 0; i < a.ran_on.size(); ++i)
+        where += (i == 0 ? "" : ", ") + a.ran_on[i];
+    }
     out += "<tr>" + std::string{"<td>"} + link("/app/" + a.id, a.id) + "</td>" + cell(a.name)
            + cell(std::to_string(a.cores)) + cell(std::to_string(a.executor_memory_mb) + " MiB") + state_cell(a.state)
            + cell(format_time(a.start_ms)) + cell(format_duration(duration_of(a.start_ms, a.end_ms, s.now_ms)))
@@ -309,6 +316,12 @@ std::string render_app_html(const master_snapshot& s, const std::string& id, int
     out += "<li><b>Driver UI:</b> " + link(a->ui_url, a->ui_url) + "</li>";
   if (!a->driver_id.empty())
     out += "<li><b>Driver:</b> " + link("/driver/" + a->driver_id, a->driver_id) + "</li>";
+  if (!a->ran_on.empty()) {
+    std::string workers;
+    for (auto& w : a->ran_on)
+      workers += (workers.empty() ? "" : ", ") + w;
+    item("Executors ran on", workers);
+  }
   out += "</ul><h2>Executors (" + std::to_string(a->executors.size())
          + ")</h2><table id=\"executors\"><tr><th>Executor ID</th><th>Worker</th><th>Host</th><th>Cores</th>"
            "<th>State</th></tr>";

@@ -50,6 +50,7 @@ struct app_row {
   std::string ui_url;       ///< the driver's UI ("" = none)
   std::string waiting_reason;
   std::vector<executor_row> executors;
+  std::vector<std::string> ran_on;  ///< workers its executors were given, ended ones too
 };
 
 /// One cluster-mode driver.

@@ -383,6 +383,7 @@ BOOST_AUTO_TEST_CASE(an_exited_executor_is_reported_and_replaced) {
   BOOST_TEST(again[0].exec != first.exec);
   BOOST_TEST(again[0].cores == 4);
   BOOST_TEST(fx.book.app("app-0")->executor_failures == 0);  // exited is no failure
+  BOOST_TEST(fx.book.app("app-0")->ran_on == std::set<worker_id>{"w1"});  // kept after its executor ended
   // Unknown apps and executors, repeated reports: nothing.
   BOOST_TEST(fx.book.executor_state_changed("app-0", first.exec, executor_state::exited, "bye", fx.now).empty());
   BOOST_TEST(fx.book.executor_state_changed("app-9", "0", executor_state::failed, "?", fx.now).empty());

@@ -44,6 +44,7 @@ master_snapshot sample() {
   cluster.driver_id = "driver-7";
   cluster.driver_host = "10.0.0.3";
   cluster.ui_url = "http://10.0.0.3:4040";
+  cluster.ran_on = {"worker-a-1", "worker-b-2"};  // its executors have ended
   s.apps.push_back(cluster);
   s.drivers.push_back({"driver-7", "sort", "finished", true, "worker-b-2", "10.0.0.3", 4002, 1'700'000'009'000,
                        1'700'000'021'000, 1, 256, false, 0, ""});
@@ -97,6 +98,8 @@ BOOST_AUTO_TEST_CASE(json_apps_carry_duration_memory_and_where_the_driver_runs) 
   BOOST_TEST(c["driver"]["workerId"] == "worker-b-2");
   BOOST_TEST(c["driver"]["host"] == "10.0.0.3");
   BOOST_TEST(c["uiurl"] == "http://10.0.0.3:4040");
+  BOOST_TEST(c["ranon"].size() == 2u);
+  BOOST_TEST(c["ranon"][1] == "worker-b-2");
   BOOST_TEST(j["activedrivers"].size() == 1u);
   BOOST_TEST(j["activedrivers"][0]["id"] == "driver-8");
   BOOST_TEST(j["activedrivers"][0]["worker"] == "worker-a-1");
@@ -137,6 +140,7 @@ BOOST_AUTO_TEST_CASE(master_page_shows_workers_apps_drivers_and_escapes) {
   BOOST_TEST(html.find("href=\"/driver/driver-8\"") != std::string::npos);
   BOOST_TEST(html.find("Running applications (1)") != std::string::npos);
   BOOST_TEST(html.find("Completed drivers (1)") != std::string::npos);
+  BOOST_TEST(html.find("ran on worker-a-1, worker-b-2") != std::string::npos);  // a finished app's executors
   BOOST_TEST(html.find("sort<b>") == std::string::npos);
   BOOST_TEST(html.find("sort&lt;b&gt;") != std::string::npos);
   BOOST_TEST(render_master_html(sample(), 0).find("refresh") == std::string::npos);
@@ -148,6 +152,7 @@ BOOST_AUTO_TEST_CASE(app_page_links_the_driver_ui_and_lists_executors) {
   BOOST_TEST(html.find("href=\"http://10.0.0.3:4040\"") != std::string::npos);
   BOOST_TEST(html.find("href=\"/driver/driver-7\"") != std::string::npos);
   BOOST_TEST(html.find("10.0 s") != std::string::npos);
+  BOOST_TEST(html.find("Executors ran on:</b> worker-a-1, worker-b-2") != std::string::npos);
   auto running = render_app_html(s, "app-1", 5);
   BOOST_TEST(running.find("worker-a-1") != std::string::npos);
   BOOST_TEST(running.find("512 MiB") != std::string::npos);
