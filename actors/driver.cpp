@@ -62,6 +62,10 @@ public:
     return std::move(out.results);
   }
 
+  void release_blocks(const std::vector<shuffle_id>& shuffles, const std::vector<node_id>& cached) override {
+    caf::anon_send(driver_, drop_blocks{shuffles, cached});
+  }
+
   int32_t total_cores() override {
     std::unique_lock<std::mutex> lock{mtx_};
     while (cores_ == 0 && stop_reason_.empty()) {
@@ -324,6 +328,27 @@ void finish(self_ptr self, int code, const std::string& error) {
     self->send(e, stop_executor{"application finished"});
   log::driver()->info("application done app={} exit={} {}", st.app, code, error);
   self->quit();
+}
+
+/// The application dropped its last handle on shuffles or cached nodes: the
+/// scheduler forgets them and every executor drops their blocks (before,
+/// they stayed until the application ended).
+void drop_unreachable_blocks(self_ptr self, const drop_blocks& d) {
+  auto& st = self->state;
+  drop_blocks out;
+  for (auto s : d.shuffles)
+    if (st.dag->forget_shuffle(s))
+      out.shuffles.push_back(s);
+  for (auto n : d.cached_nodes) {
+    st.dag->forget_cached(n);
+    out.cached_nodes.push_back(n);
+  }
+  if (out.shuffles.empty() && out.cached_nodes.empty())
+    return;
+  log::driver()->debug("dropping blocks of {} shuffles and {} cached nodes", out.shuffles.size(),
+                       out.cached_nodes.size());
+  for (auto& [id, e] : st.executors)
+    self->send(e, out);
 }
 
 void lose_executor(self_ptr self, const executor_id& exec, const std::string& why) {
@@ -773,6 +798,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
                             a.worker, a.host, a.cores);
       },
       [=](const executor_removed& r) { lose_executor(self, r.exec, r.message); },
+      [=](const drop_blocks& d) { drop_unreachable_blocks(self, d); },
       [=](task_finished& t) {
         if (from_lost_executor(self, t.exec, "a task result"))
           return;

@@ -102,6 +102,16 @@ caf::behavior running(self_ptr self) {
           caf::anon_send(driver, failure_message(task, exec, std::move(out)));
       });
     },
+    [=](const drop_blocks& d) {
+      auto& store = *self->state.store;
+      auto before = store.block_count();
+      for (auto s : d.shuffles)
+        store.remove_shuffle(s);
+      for (auto n : d.cached_nodes)
+        store.remove_cached(n);
+      log::executor()->info("dropped {} blocks (shuffles {}, cached nodes {}) exec={}", before - store.block_count(),
+                             d.shuffles.size(), d.cached_nodes.size(), self->state.opts.id);
+    },
     [=](const kill_task& k) {
       // A queued task is dropped when its turn comes; a running one cannot be
       // interrupted and finishes, and the driver ignores its result.

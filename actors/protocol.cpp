@@ -28,6 +28,7 @@ void register_protocol(caf::actor_system_config& cfg) {
     .add_message_type<task_failed>("task_failed")
     .add_message_type<launch_task>("launch_task")
     .add_message_type<kill_task>("kill_task")
+    .add_message_type<drop_blocks>("drop_blocks")
     .add_message_type<stop_executor>("stop_executor")
     .add_message_type<fetch_block>("fetch_block")
     .add_message_type<fetched_block>("fetched_block")

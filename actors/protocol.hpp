@@ -641,6 +641,18 @@ typename Inspector::result_type inspect(Inspector& f, kill_task& x) {
   return f(caf::meta::type_name("kill_task"), x.task);
 }
 
+/// No later job can read these shuffles or cached nodes (their last handle in
+/// the application is gone, or unpersist): drop their blocks. Also what the
+/// driver's application thread sends its own actor.
+struct drop_blocks {
+  std::vector<int32_t> shuffles;
+  std::vector<int32_t> cached_nodes;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, drop_blocks& x) {
+  return f(caf::meta::type_name("drop_blocks"), x.shuffles, x.cached_nodes);
+}
+
 /// Where the application's executors serve their blocks: id -> "host:port".
 struct executor_peers {
   std::map<executor_id, std::string> addresses;

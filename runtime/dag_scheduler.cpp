@@ -101,6 +101,7 @@ stage_id dag_scheduler::new_stage(std::shared_ptr<node_base> last, std::shared_p
   st.id = id;
   st.node = std::move(last);
   st.shuffle = std::move(shuffle);
+  st.writes = st.shuffle ? st.shuffle->id : -1;
   st.jobs.insert(job);
   for (auto* n : narrow_closure(*st.node))
     for (auto& rd : n->reads)
@@ -122,6 +123,10 @@ stage_id dag_scheduler::map_stage_for(const std::shared_ptr<shuffle_dep_base>& d
   auto it = shuffle_stage_.find(dep->id);
   if (it != shuffle_stage_.end()) {
     auto& st = stages_.at(it->second);
+    if (st.parked) {
+      st.parked_shuffle = dep;  // the very object: the caller holds it
+      unpark(it->second);
+    }
     st.jobs.insert(job);
     for (auto p : st.parents)
       stages_.at(p).jobs.insert(job);
@@ -147,6 +152,51 @@ std::vector<int32_t> dag_scheduler::missing_outputs(shuffle_id s) const {
   return out;
 }
 
+void dag_scheduler::park_idle_stages() {
+  for (auto& [sid, st] : stages_) {
+    if (st.parked || !st.shuffle || !st.jobs.empty() || active_.count(sid) != 0)
+      continue;
+    st.parked_node = st.node;
+    st.parked_shuffle = st.shuffle;
+    st.node.reset();
+    st.shuffle.reset();
+    st.parked = true;
+  }
+}
+
+void dag_scheduler::unpark(stage_id s) {
+  auto& st = stages_.at(s);
+  if (st.parked) {
+    auto node = st.parked_node.lock();
+    auto shuffle = st.parked_shuffle.lock();
+    if (!node || !shuffle)
+      return;  // gone: forget_shuffle is on its way
+    st.node = std::move(node);
+    st.shuffle = std::move(shuffle);
+    st.parked = false;
+  }
+  for (auto p : st.parents)
+    unpark(p);
+}
+
+bool dag_scheduler::forget_shuffle(shuffle_id s) {
+  auto it = shuffle_stage_.find(s);
+  if (it != shuffle_stage_.end()) {
+    auto st = stages_.find(it->second);
+    if (st != stages_.end()) {
+      if (!st->second.jobs.empty() || active_.count(it->second) != 0)
+        return false;
+      stages_.erase(st);
+    }
+    shuffle_stage_.erase(it);
+  }
+  outputs_.erase(s);
+  available_.erase(s);
+  return true;
+}
+
+void dag_scheduler::forget_cached(node_id n) { cache_locs_.erase(n); }
+
 size_t dag_scheduler::available_outputs(shuffle_id s) const {
   auto it = available_.find(s);
   return it == available_.end() ? 0 : it->second;
@@ -154,7 +204,7 @@ size_t dag_scheduler::available_outputs(shuffle_id s) const {
 
 bool dag_scheduler::ready(const stage_info& st) const {
   for (auto p : st.parents)
-    if (!outputs_complete(stages_.at(p).shuffle->id))
+    if (!outputs_complete(stages_.at(p).writes))
       return false;
   return true;
 }
@@ -176,7 +226,7 @@ std::map<int32_t, std::set<executor_id>> dag_scheduler::preferred_for(const stag
 void dag_scheduler::activate(stage_id s) {
   auto& st = stages_.at(s);
   for (auto p : st.parents)
-    if (!outputs_complete(stages_.at(p).shuffle->id))
+    if (!outputs_complete(stages_.at(p).writes))
       activate(p);
   if (active_.count(s) != 0)
     return;
@@ -387,6 +437,7 @@ void dag_scheduler::task_succeeded(task_id id, std::string result, std::vector<i
       active_.erase(sid);
       stages_.erase(sid);
       jobs_.erase(jid);
+      park_idle_stages();
       return;
     }
   }
@@ -486,6 +537,7 @@ void dag_scheduler::fail_job(job_id j, const std::string& error) {
   }
   stages_.erase(it->second.result_stage);
   jobs_.erase(it);
+  park_idle_stages();
 }
 
 std::vector<job_outcome> dag_scheduler::take_finished() {

@@ -134,6 +134,13 @@ public:
   size_t active_jobs() const { return jobs_.size(); }
   /// Map outputs known for a shuffle (for tests and logs).
   size_t available_outputs(shuffle_id s) const;
+  /// The shuffle's last handle is gone: forgets its map stage and outputs.
+  /// False (and nothing forgotten) while a job still uses it.
+  bool forget_shuffle(shuffle_id s);
+  /// The cached node is gone or unpersisted: forgets where its blocks were.
+  void forget_cached(node_id n);
+  /// Map stages kept (running or parked) — for tests.
+  size_t map_stages() const { return shuffle_stage_.size(); }
 
 private:
   struct executor_info {
@@ -151,6 +158,12 @@ private:
     std::vector<shuffle_id> reads;              // shuffles its pipeline reads
     int32_t attempt = 0;                        // the stage attempt tasks launch under now
     std::set<int32_t> failed_attempts;          // attempts that saw a fetch failure
+    shuffle_id writes = -1;                     // map stage: the shuffle it writes (kept when parked)
+    // A map stage no job waits on holds its pipeline weakly, so that the
+    // application's last handle decides when the shuffle goes (forget_shuffle).
+    bool parked = false;
+    std::weak_ptr<node_base> parked_node;
+    std::weak_ptr<shuffle_dep_base> parked_shuffle;
   };
   struct job_info {
     job_request req;
@@ -173,6 +186,10 @@ private:
   task_spec spec_for(const stage_info& st, int32_t partition, int32_t attempt) const;
   std::map<int32_t, std::set<executor_id>> preferred_for(const stage_info& st) const;
   void release_core(const executor_id& e);
+  /// Parks every map stage no job waits on (after a job ended).
+  void park_idle_stages();
+  /// Holds a parked stage's pipeline strongly again, and its ancestors'.
+  void unpark(stage_id s);
 
   void lose_outputs_of(const executor_id& id, size_t* count = nullptr);
   void kill_other_copies(task_set& ts, int32_t partition, task_id winner);

@@ -32,7 +32,9 @@ struct context_options {
 /// An application's handle on the cluster (Spark's SparkContext).
 class context {
 public:
-  context(job_runner& runner, context_options opts) : runner_(&runner), opts_(opts) {}
+  context(job_runner& runner, context_options opts)
+    : runner_(&runner), opts_(opts), releaser_(std::make_shared<block_releaser>(runner)) {}
+  ~context() { releaser_->detach(); }
   context(const context&) = delete;
   context& operator=(const context&) = delete;
 
@@ -59,6 +61,8 @@ public:
     return asked > 0 ? asked : opts_.default_parallelism > 0 ? opts_.default_parallelism : std::max(parent, 1);
   }
   std::vector<std::string> run_job(job_request req) { return runner_->run_job(std::move(req)); }
+  /// Told by shuffles and cached nodes when their last handle is gone.
+  const std::shared_ptr<block_releaser>& releaser() const { return releaser_; }
 
   /// Gives a new node its id and partition count.
   template <class N>
@@ -73,6 +77,7 @@ private:
   context_options opts_;
   std::atomic<node_id> next_node_{0};
   std::atomic<shuffle_id> next_shuffle_{0};
+  std::shared_ptr<block_releaser> releaser_;
 };
 
 /// Splits a line into words: maximal runs of bytes other than ASCII
@@ -196,8 +201,20 @@ public:
   }
 
   /// Keeps computed partitions in the executors' block stores for later jobs.
+  /// The cached partitions are dropped when the last handle on this dataset
+  /// (or on one built from it) is gone, or at unpersist().
   dataset<T>& cache() {
     node_->cached = true;
+    node_->releaser = ctx_->releaser();
+    return *this;
+  }
+
+  /// Stops caching and drops the cached partitions from the executors now.
+  dataset<T>& unpersist() {
+    if (node_->cached && node_->releaser)
+      node_->releaser->cached_gone(node_->id);
+    node_->cached = false;
+    node_->releaser.reset();
     return *this;
   }
 
@@ -330,6 +347,7 @@ private:
     auto reducers = ctx_->wide_partitions(asked, most);
     for (auto& in : inputs) {
       in.dep->id = ctx_->next_shuffle_id();
+      in.dep->releaser = ctx_->releaser();
       in.dep->reducers = reducers;
       in.dep->parent = in.parent;
       n->shuffles.push_back(in.dep);

@@ -63,6 +63,41 @@ shipped_decoder impl_registry::find(std::string_view name) {
 
 // -- nodes ----------------------------------------------------------------------
 
+void block_releaser::shuffle_gone(shuffle_id s) {
+  std::lock_guard guard{mtx_};
+  try {
+    if (runner_ != nullptr)
+      runner_->release_blocks({s}, {});
+  } catch (...) {
+    // Called from destructors: an undropped block only costs memory until the application ends.
+  }
+}
+
+void block_releaser::cached_gone(node_id n) {
+  std::lock_guard guard{mtx_};
+  try {
+    if (runner_ != nullptr)
+      runner_->release_blocks({}, {n});
+  } catch (...) {
+    // As above.
+  }
+}
+
+void block_releaser::detach() {
+  std::lock_guard guard{mtx_};
+  runner_ = nullptr;
+}
+
+node_base::~node_base() {
+  if (cached && releaser)
+    releaser->cached_gone(id);
+}
+
+shuffle_dep_base::~shuffle_dep_base() {
+  if (releaser)
+    releaser->shuffle_gone(id);
+}
+
 std::vector<std::pair<size_t, int32_t>> node_base::parent_partitions(int32_t p) const {
   std::vector<std::pair<size_t, int32_t>> out;
   for (size_t i = 0; i < parents.size(); ++i)

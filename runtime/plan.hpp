@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -88,9 +89,32 @@ shipped_decoder find(std::string_view name);
 
 // -- nodes ------------------------------------------------------------------------
 
+class job_runner;
+
+/// Driver side: hears when the last handle on a shuffle or on a cached node
+/// is gone, so that the runner can drop its blocks on every executor (what
+/// Spark's ContextCleaner does after a garbage collection; here the last
+/// shared_ptr says it at once). Held by the nodes and shuffles it watches;
+/// detached when the context ends.
+class block_releaser {
+public:
+  explicit block_releaser(job_runner& runner) : runner_(&runner) {}
+  void shuffle_gone(shuffle_id s);
+  void cached_gone(node_id n);
+  /// No runner to tell any more (the context ended first).
+  void detach();
+
+private:
+  std::mutex mtx_;
+  job_runner* runner_;
+};
+
 /// A dataset in a plan, without its row type.
 class node_base : public shipped {
 public:
+  ~node_base() override;
+  /// Driver side, set by cache(): told when this cached node is gone.
+  std::shared_ptr<block_releaser> releaser;
   node_id id = 0;
   int32_t partitions = 0;
   bool cached = false;
@@ -169,6 +193,9 @@ node<T>* parent_as(const node_base& n, size_t i) {
 /// of `parent` and stores one block per reducer.
 class shuffle_dep_base : public shipped {
 public:
+  ~shuffle_dep_base() override;
+  /// Driver side: told when this shuffle is gone, so its blocks can go.
+  std::shared_ptr<block_releaser> releaser;
   shuffle_id id = 0;
   int32_t reducers = 0;
   std::shared_ptr<node_base> parent;
@@ -208,6 +235,13 @@ public:
   virtual std::vector<std::string> run_job(job_request req) = 0;
   /// Cores of all executors, waiting until at least one executor is there.
   virtual int32_t total_cores() = 0;
+  /// No later job can read these shuffles' blocks or these nodes' cached
+  /// partitions: drop them. Called from any thread (whichever dropped the
+  /// last handle), so it must not block on a job.
+  virtual void release_blocks(const std::vector<shuffle_id>& shuffles, const std::vector<node_id>& cached) {
+    (void)shuffles;
+    (void)cached;
+  }
 };
 
 // -- task payloads ------------------------------------------------------------

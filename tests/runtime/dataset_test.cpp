@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 using namespace troupe;
@@ -399,6 +400,75 @@ BOOST_AUTO_TEST_CASE(text_file_reads_every_line_once) {
   BOOST_TEST(lines == want);
   std::filesystem::remove(path);
   BOOST_CHECK_THROW(ctx.text_file(path), std::runtime_error);
+}
+
+// -- blocks go when no dataset can read them (#10) --------------------------------
+
+namespace {
+dataset<std::pair<int64_t, int64_t>> mod_counts(context& ctx, int64_t n, int32_t maps, int32_t reducers) {
+  return ctx.range(0, n, 1, maps)
+    .map([](int64_t x) { return std::pair<int64_t, int64_t>{x % 7, 1}; })
+    .reduce_by_key([](int64_t a, int64_t b) { return a + b; }, reducers);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_shuffle_is_reused_while_held_and_dropped_with_its_last_handle) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  {
+    auto counts = mod_counts(ctx, 700, 4, 3);
+    BOOST_TEST(counts.count() == 7);
+    BOOST_TEST(runner.blocks_held() == 4u * (3u + 1u));  // per map: a block per reducer and its done marker
+    BOOST_TEST(runner.scheduler().map_stages() == 1u);
+    auto before = runner.tasks_run;
+    BOOST_TEST(counts.count() == 7);  // the map stage is skipped: only the 3 reducers run
+    BOOST_TEST(runner.tasks_run - before == 3);
+    // A dataset built on it keeps the shuffle after its own handle is gone.
+    std::optional<dataset<std::pair<int64_t, int64_t>>> doubled;
+    doubled.emplace(counts.map_values([](int64_t v) { return 2 * v; }));
+    {
+      auto moved = std::move(counts);
+    }
+    BOOST_TEST(runner.blocks_held() == 16u);
+    before = runner.tasks_run;
+    auto got = doubled->collect();
+    BOOST_TEST(runner.tasks_run - before == 3);
+    BOOST_TEST(got.size() == 7u);
+    for (auto& [k, v] : got)
+      BOOST_TEST(v == 200);
+    doubled.reset();  // the last handle
+  }
+  BOOST_TEST(runner.blocks_held() == 0u);
+  BOOST_TEST(runner.scheduler().map_stages() == 0u);
+  BOOST_TEST(mod_counts(ctx, 70, 2, 2).count() == 7);  // the context goes on
+  BOOST_TEST(runner.blocks_held() == 0u);               // a temporary's shuffle went with it
+}
+
+BOOST_AUTO_TEST_CASE(cached_partitions_go_at_unpersist_or_with_the_last_handle) {
+  inline_runner runner(2, 2);
+  context ctx(runner, {});
+  static std::atomic<int> computed{0};
+  computed = 0;
+  auto squares = ctx.range(0, 100, 1, 4).map([](int64_t x) {
+    ++computed;
+    return x * x;
+  });
+  squares.cache();
+  BOOST_TEST(squares.count() == 100);
+  BOOST_TEST(runner.blocks_held() == 4u);
+  BOOST_TEST(squares.count() == 100);
+  BOOST_TEST(computed.load() == 100);  // read from the cache
+  squares.unpersist();
+  BOOST_TEST(runner.blocks_held() == 0u);
+  BOOST_TEST(squares.count() == 100);  // computed again, not cached
+  BOOST_TEST(computed.load() == 200);
+  BOOST_TEST(runner.blocks_held() == 0u);
+  {
+    auto again = ctx.range(0, 10, 1, 2).cache();
+    BOOST_TEST(again.count() == 10);
+    BOOST_TEST(runner.blocks_held() == 2u);
+  }
+  BOOST_TEST(runner.blocks_held() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

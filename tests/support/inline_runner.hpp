@@ -58,6 +58,24 @@ public:
     }
   }
   int32_t total_cores() override { return sched_.total_cores(); }
+  void release_blocks(const std::vector<shuffle_id>& shuffles, const std::vector<node_id>& cached) override {
+    for (auto s : shuffles)
+      if (sched_.forget_shuffle(s))
+        for (auto& [id, store] : stores_)
+          store->remove_shuffle(s);
+    for (auto n : cached) {
+      sched_.forget_cached(n);
+      for (auto& [id, store] : stores_)
+        store->remove_cached(n);
+    }
+  }
+  /// Blocks in every fake executor's store.
+  size_t blocks_held() const {
+    size_t n = 0;
+    for (auto& [id, store] : stores_)
+      n += store->block_count();
+    return n;
+  }
 
   /// Drops an executor and its blocks, as if its process died.
   void lose_executor(const executor_id& id) {
