@@ -224,6 +224,9 @@ std::map<int32_t, std::set<executor_id>> dag_scheduler::preferred_for(const stag
 }
 
 void dag_scheduler::activate(stage_id s) {
+  // An ancestor that no job named (map_stage_for names two levels) may have
+  // been parked while a job under it ran: it holds its pipeline again.
+  unpark(s);
   auto& st = stages_.at(s);
   for (auto p : st.parents)
     if (!outputs_complete(stages_.at(p).writes))

@@ -471,4 +471,33 @@ BOOST_AUTO_TEST_CASE(cached_partitions_go_at_unpersist_or_with_the_last_handle) 
   BOOST_TEST(runner.blocks_held() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(parked_ancestor_stages_recompute_lost_outputs_in_later_jobs) {
+  // A lineage of four shuffles, read by several jobs, then every map output
+  // of one executor lost: the stages no job waited on were parked, and must
+  // come back to recompute (page_rank's iterations look like this).
+  inline_runner runner(2, 1);
+  context ctx(runner, {});
+  auto sum = [](int64_t a, int64_t b) { return a + b; };
+  auto level1 = ctx.range(0, 800, 1, 4)
+                  .map([](int64_t x) { return std::pair<int64_t, int64_t>{x % 40, 1}; })
+                  .reduce_by_key(sum, 4);
+  auto level2 = level1.map([](std::pair<int64_t, int64_t> kv) { return std::pair<int64_t, int64_t>{kv.first % 20, kv.second}; })
+                  .reduce_by_key(sum, 3);
+  auto level3 = level2.map([](std::pair<int64_t, int64_t> kv) { return std::pair<int64_t, int64_t>{kv.first % 10, kv.second}; })
+                  .reduce_by_key(sum, 2);
+  auto level4 = level3.map([](std::pair<int64_t, int64_t> kv) { return std::pair<int64_t, int64_t>{kv.first % 5, kv.second}; })
+                  .reduce_by_key(sum, 2);
+  BOOST_TEST(level1.count() == 40);
+  BOOST_TEST(level2.count() == 20);
+  BOOST_TEST(level4.count() == 5);
+  BOOST_TEST(level3.count() == 10);
+  runner.lose_executor("1");
+  auto got = level4.collect();
+  BOOST_TEST(got.size() == 5u);
+  for (auto& [k, n] : got)
+    BOOST_TEST(n == 160);
+  runner.lose_executor("0");
+  BOOST_CHECK_THROW(level4.count(), std::exception);  // no executor left: fails, never hangs or crashes
+}
+
 BOOST_AUTO_TEST_SUITE_END()
