@@ -189,12 +189,12 @@ void record_stage_events(self_ptr self) {
   }
 }
 
-void record_task_end(self_ptr self, task_id task, const std::string& reason, int64_t shuffle_write = 0) {
+void record_task_end(self_ptr self, task_id task, const std::string& reason, const task_counters& counters = {}) {
   status::event e;
   e.kind = status::event_kind::task_end;
   e.task = task;
   e.reason = reason;
-  e.metrics.shuffle_write_bytes = shuffle_write;
+  e.metrics = status::metrics_from(counters);
   record(self, std::move(e));
 }
 
@@ -807,10 +807,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         if ((!t.map_sizes.empty() || !t.cached_nodes.empty()) && st.announced_peers.count(t.exec) == 0)
           if (auto a = st.peer_addresses.find(t.exec); a != st.peer_addresses.end())
             st.unannounced_peers[t.exec] = a->second;
-        int64_t written = 0;
-        for (auto b : t.map_sizes)
-          written += b;
-        record_task_end(self, t.task, "success", written);
+        record_task_end(self, t.task, "success", t.counters);
         std::vector<std::pair<node_id, int32_t>> cached;
         for (size_t i = 0; i < t.cached_nodes.size() && i < t.cached_parts.size(); ++i)
           cached.emplace_back(t.cached_nodes[i], t.cached_parts[i]);
@@ -824,7 +821,7 @@ caf::actor spawn_driver(caf::actor_system& sys, driver_options opts) {
         std::optional<fetch_failure_info> fetch;
         if (t.fetch_failed)
           fetch = fetch_failure_info{t.shuffle, t.map_partition, t.map_executor};
-        record_task_end(self, t.task, "failed");
+        record_task_end(self, t.task, "failed", t.counters);
         self->state.dag->task_failed(t.task, t.error, fetch);
         dispatch_soon(self);
       },

@@ -61,7 +61,7 @@ struct executor_state {
 using self_ptr = caf::stateful_actor<executor_state>*;
 
 task_finished to_message(task_id id, const executor_id& exec, task_outcome&& out) {
-  task_finished msg{id, exec, std::move(out.result), std::move(out.map_sizes), {}, {}};
+  task_finished msg{id, exec, std::move(out.result), std::move(out.map_sizes), {}, {}, out.counters};
   for (auto& [n, p] : out.cached) {
     msg.cached_nodes.push_back(n);
     msg.cached_parts.push_back(p);
@@ -70,7 +70,7 @@ task_finished to_message(task_id id, const executor_id& exec, task_outcome&& out
 }
 
 task_failed failure_message(task_id id, const executor_id& exec, task_outcome&& out) {
-  task_failed msg{id, exec, std::move(out.error), false, 0, 0, {}};
+  task_failed msg{id, exec, std::move(out.error), false, 0, 0, {}, out.counters};
   if (out.fetch) {
     msg.fetch_failed = true;
     msg.shuffle = out.fetch->shuffle;

@@ -75,14 +75,18 @@ int print_app(const std::string& dir, const std::string& app) {
                 (std::to_string(it->completed_tasks) + "/" + std::to_string(it->num_tasks)).c_str(),
                 seconds(span(it->submission_ms, it->completion_ms)).c_str(), stages.c_str());
   }
-  std::printf("\n%-6s %-8s %-24s %-9s %8s %6s %12s %14s %14s\n", "STAGE", "ATTEMPT", "NAME", "STATUS", "TASKS",
-              "FAILED", "DURATION", "SHUFFLE READ", "SHUFFLE WRITE");
+  // Input and output in records, shuffles as bytes/records (what the executors counted).
+  std::printf("\n%-6s %-8s %-24s %-9s %8s %6s %12s %12s %12s %20s %20s\n", "STAGE", "ATTEMPT", "NAME", "STATUS",
+              "TASKS", "FAILED", "DURATION", "RECORDS IN", "RECORDS OUT", "SHUFFLE READ B/REC", "SHUFFLE WRITE B/REC");
+  auto io = [](int64_t bytes, int64_t records) { return std::to_string(bytes) + "/" + std::to_string(records); };
   for (auto it = s.stages.rbegin(); it != s.stages.rend(); ++it)
-    std::printf("%-6lld %-8d %-24s %-9s %8s %6d %12s %14lld %14lld\n", static_cast<long long>(it->id), it->attempt,
-                it->name.c_str(), status::to_string(it->status),
+    std::printf("%-6lld %-8d %-24s %-9s %8s %6d %12s %12lld %12lld %20s %20s\n", static_cast<long long>(it->id),
+                it->attempt, it->name.c_str(), status::to_string(it->status),
                 (std::to_string(it->complete_tasks) + "/" + std::to_string(it->num_tasks)).c_str(), it->failed_tasks,
                 seconds(span(it->submission_ms, it->completion_ms)).c_str(),
-                static_cast<long long>(it->shuffle_read_bytes), static_cast<long long>(it->shuffle_write_bytes));
+                static_cast<long long>(it->input_records), static_cast<long long>(it->output_records),
+                io(it->shuffle_read_bytes, it->shuffle_read_records).c_str(),
+                io(it->shuffle_write_bytes, it->shuffle_write_records).c_str());
   return 0;
 }
 

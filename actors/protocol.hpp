@@ -5,6 +5,7 @@
 
 #include "runtime/ids.hpp"
 #include "runtime/states.hpp"
+#include "runtime/task_counters.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -545,6 +546,15 @@ typename Inspector::result_type inspect(Inspector& f, executor_heartbeat& x) {
   return f(caf::meta::type_name("executor_heartbeat"), x.exec);
 }
 
+/// What an executor counted for one task attempt (runtime/task_counters.hpp).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_counters& x) {
+  return f(caf::meta::type_name("task_counters"), x.run_time_us, x.cpu_time_ns, x.deserialize_us, x.input_records,
+           x.input_bytes, x.output_records, x.output_bytes, x.result_bytes, x.shuffle_read_records,
+           x.shuffle_local_bytes, x.shuffle_remote_bytes, x.shuffle_local_blocks, x.shuffle_remote_blocks,
+           x.shuffle_fetch_wait_us, x.shuffle_write_records, x.shuffle_write_bytes);
+}
+
 /// A task attempt succeeded.
 struct task_finished {
   task_id task = 0;
@@ -553,11 +563,12 @@ struct task_finished {
   std::vector<int64_t> map_sizes;      ///< map task: bytes per reducer
   std::vector<int32_t> cached_nodes;   ///< (node, partition) blocks it cached
   std::vector<int32_t> cached_parts;
+  task_counters counters;              ///< what the attempt read, wrote and took
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_finished& x) {
   return f(caf::meta::type_name("task_finished"), x.task, x.exec, x.result, x.map_sizes, x.cached_nodes,
-           x.cached_parts);
+           x.cached_parts, x.counters);
 }
 
 /// A task attempt failed; `fetch_failed` when an input map output was missing.
@@ -569,11 +580,12 @@ struct task_failed {
   shuffle_id shuffle = 0;
   int32_t map_partition = 0;
   executor_id map_executor;
+  task_counters counters;  ///< what the attempt did before it failed
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_failed& x) {
   return f(caf::meta::type_name("task_failed"), x.task, x.exec, x.error, x.fetch_failed, x.shuffle, x.map_partition,
-           x.map_executor);
+           x.map_executor, x.counters);
 }
 
 /// An executor asks its driver which application library the app lives in

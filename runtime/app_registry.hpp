@@ -43,7 +43,7 @@ std::vector<const app_entry*> library_apps(const std::string& hash);
 /// the number whenever what a library and the runtime share changes (the
 /// dataset API's layout, app_entry, the operation encoding).
 #ifndef TROUPE_ABI_STAMP
-#define TROUPE_ABI_STAMP "troupe-abi:0.1.0/1;"
+#define TROUPE_ABI_STAMP "troupe-abi:0.1.0/2;"
 #endif
 
 /// Registers `fn` (int(context&, const std::vector<std::string>&)) as application NAME.

@@ -40,6 +40,27 @@ std::optional<event_kind> event_kind_from(const std::string& s) {
   return std::nullopt;
 }
 
+task_metrics metrics_from(const task_counters& c) {
+  task_metrics m;
+  m.records_read = c.input_records;
+  m.bytes_read = c.input_bytes;
+  m.records_written = c.output_records;
+  m.bytes_written = c.output_bytes;
+  m.shuffle_read_bytes = c.shuffle_read_bytes();
+  m.shuffle_write_bytes = c.shuffle_write_bytes;
+  m.run_time_us = c.run_time_us;
+  m.cpu_time_ns = c.cpu_time_ns;
+  m.deserialize_us = c.deserialize_us;
+  m.result_bytes = c.result_bytes;
+  m.shuffle_read_records = c.shuffle_read_records;
+  m.shuffle_remote_bytes_read = c.shuffle_remote_bytes;
+  m.shuffle_local_blocks = c.shuffle_local_blocks;
+  m.shuffle_remote_blocks = c.shuffle_remote_blocks;
+  m.shuffle_fetch_wait_us = c.shuffle_fetch_wait_us;
+  m.shuffle_write_records = c.shuffle_write_records;
+  return m;
+}
+
 const char* to_string(job_status s) {
   switch (s) {
     case job_status::running: return "RUNNING";
@@ -219,13 +240,24 @@ bool app_status::apply_locked(event& e) {
       else
         ++s.killed_tasks;  // killed or lost: not the task's fault, as Spark counts it
       auto& m = e.metrics;
-      s.executor_run_time_ms += m.duration_ms;
+      s.executor_run_time_us += m.run_time_us;
+      s.executor_run_time_ms = s.executor_run_time_us / 1000;
+      s.executor_cpu_time_ns += m.cpu_time_ns;
+      s.executor_deserialize_us += m.deserialize_us;
+      s.result_size += m.result_bytes;
       s.input_bytes += m.bytes_read;
       s.input_records += m.records_read;
       s.output_bytes += m.bytes_written;
       s.output_records += m.records_written;
       s.shuffle_read_bytes += m.shuffle_read_bytes;
       s.shuffle_write_bytes += m.shuffle_write_bytes;
+      s.shuffle_read_records += m.shuffle_read_records;
+      s.shuffle_write_records += m.shuffle_write_records;
+      s.shuffle_remote_bytes_read += m.shuffle_remote_bytes_read;
+      s.shuffle_local_bytes_read += m.shuffle_read_bytes - m.shuffle_remote_bytes_read;
+      s.shuffle_remote_blocks += m.shuffle_remote_blocks;
+      s.shuffle_local_blocks += m.shuffle_local_blocks;
+      s.shuffle_fetch_wait_us += m.shuffle_fetch_wait_us;
       if (auto x = executors_.find(e.executor); x != executors_.end()) {
         auto& ex = x->second;
         if (success)

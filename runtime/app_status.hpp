@@ -5,6 +5,8 @@
 // as snapshots. Plain code: the driver's UI, the event log and the history
 // server share it, and the HTTP threads read snapshots, never actor state.
 
+#include "runtime/task_counters.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,9 +27,24 @@ struct task_metrics {
   int64_t bytes_read = 0;           ///< input bytes
   int64_t records_written = 0;
   int64_t bytes_written = 0;        ///< output bytes
-  int64_t shuffle_read_bytes = 0;
+  int64_t shuffle_read_bytes = 0;   ///< local and remote
   int64_t shuffle_write_bytes = 0;  ///< map output bytes (sum of its per-reducer sizes)
+  // -- measured by the executor (runtime/task_counters.hpp) --
+  int64_t run_time_us = 0;          ///< computing, after decoding the task
+  int64_t cpu_time_ns = 0;
+  int64_t deserialize_us = 0;
+  int64_t result_bytes = 0;         ///< encoded result of a result task
+  int64_t shuffle_read_records = 0;
+  int64_t shuffle_remote_bytes_read = 0;  ///< of shuffle_read_bytes, fetched from other processes (encoded)
+  int64_t shuffle_local_blocks = 0;
+  int64_t shuffle_remote_blocks = 0;
+  int64_t shuffle_fetch_wait_us = 0;
+  int64_t shuffle_write_records = 0;
 };
+
+/// The metrics of a task from what its executor counted (duration left 0:
+/// the model fills it in from the task's start).
+task_metrics metrics_from(const task_counters& c);
 
 /// The kinds of events, named as Spark's listener events.
 enum class event_kind : uint8_t {
@@ -93,9 +110,13 @@ struct stage_view {
   std::vector<int64_t> job_ids;
   int32_t num_tasks = 0, active_tasks = 0, complete_tasks = 0, failed_tasks = 0, killed_tasks = 0;
   int64_t submission_ms = 0, completion_ms = 0;
-  int64_t executor_run_time_ms = 0;
+  int64_t executor_run_time_ms = 0;  ///< executor_run_time_us / 1000
+  int64_t executor_run_time_us = 0, executor_cpu_time_ns = 0, executor_deserialize_us = 0, result_size = 0;
   int64_t input_bytes = 0, input_records = 0, output_bytes = 0, output_records = 0;
   int64_t shuffle_read_bytes = 0, shuffle_write_bytes = 0;
+  int64_t shuffle_read_records = 0, shuffle_write_records = 0;
+  int64_t shuffle_remote_bytes_read = 0, shuffle_local_bytes_read = 0;
+  int64_t shuffle_remote_blocks = 0, shuffle_local_blocks = 0, shuffle_fetch_wait_us = 0;
   std::string failure_reason;
 };
 

@@ -38,6 +38,14 @@ std::string bytes_text(int64_t b) {
   return buf;
 }
 
+/// Bytes and records of one stage column, as "1.5 KiB / 40 records" (the row count alone when bytes are unknown).
+std::string io_text(int64_t bytes, int64_t records) {
+  if (bytes == 0 && records == 0)
+    return "";
+  std::string out = bytes > 0 ? bytes_text(bytes) + " / " : std::string{};
+  return out + std::to_string(records) + " records";
+}
+
 int64_t span(int64_t from, int64_t to) {
   if (from == 0)
     return 0;
@@ -106,15 +114,19 @@ std::string stages_html(const snapshot& s, const std::string& base) {
   std::ostringstream o;
   o << "<h3>Stages (" << s.stages.size() << ")</h3><table id=\"stages\"><tr><th>Stage Id</th><th>Attempt</th>"
     << "<th>Description</th><th>Status</th><th>Submitted</th><th>Duration</th><th>Tasks: Succeeded/Total</th>"
-    << "<th>Active</th><th>Failed</th><th>Input</th><th>Output</th><th>Shuffle Read</th><th>Shuffle Write</th></tr>";
+    << "<th>Active</th><th>Failed</th><th>Run Time</th><th>Input</th><th>Output</th><th>Shuffle Read</th>"
+    << "<th>Shuffle Write</th></tr>";
   for (auto& st : s.stages) {
     o << "<tr class=\"stage\" data-status=\"" << to_string(st.status) << "\"><td>" << st.id << "</td><td>"
       << st.attempt << "</td><td>" << html_escape(st.name) << "</td><td>" << to_string(st.status) << "</td><td>"
       << spark_time(st.submission_ms) << "</td><td>" << duration_text(span(st.submission_ms, st.completion_ms))
       << "</td><td>" << progress_bar(st.complete_tasks, st.active_tasks, st.num_tasks, st.failed_tasks)
       << "</td><td>" << st.active_tasks << "</td><td>" << st.failed_tasks << "</td><td>"
-      << bytes_text(st.input_bytes) << "</td><td>" << bytes_text(st.output_bytes) << "</td><td>"
-      << bytes_text(st.shuffle_read_bytes) << "</td><td>" << bytes_text(st.shuffle_write_bytes) << "</td></tr>";
+      << duration_text(st.executor_run_time_ms) << "</td><td class=\"input\">"
+      << io_text(st.input_bytes, st.input_records) << "</td><td class=\"output\">"
+      << io_text(st.output_bytes, st.output_records) << "</td><td class=\"shuffle-read\">"
+      << io_text(st.shuffle_read_bytes, st.shuffle_read_records) << "</td><td class=\"shuffle-write\">"
+      << io_text(st.shuffle_write_bytes, st.shuffle_write_records) << "</td></tr>";
   }
   o << "</table>";
   return page(s, base, "stages", o.str());
@@ -124,12 +136,13 @@ std::string executors_html(const snapshot& s, const std::string& base) {
   std::ostringstream o;
   o << "<h3>Executors (" << s.executors.size() << ")</h3><table id=\"executors\"><tr><th>Executor ID</th>"
     << "<th>Address</th><th>Status</th><th>Cores</th><th>Active Tasks</th><th>Complete Tasks</th>"
-    << "<th>Failed Tasks</th><th>Task Time</th><th>Shuffle Write</th></tr>";
+    << "<th>Failed Tasks</th><th>Task Time</th><th>Input</th><th>Shuffle Read</th><th>Shuffle Write</th></tr>";
   for (auto& x : s.executors) {
     o << "<tr class=\"executor\"><td>" << html_escape(x.id) << "</td><td>" << html_escape(x.host_port)
       << "</td><td>" << (x.active ? "Active" : "Dead: " + html_escape(x.remove_reason)) << "</td><td>"
       << x.total_cores << "</td><td>" << x.active_tasks << "</td><td>" << x.completed_tasks << "</td><td>"
       << x.failed_tasks << "</td><td>" << duration_text(x.total_duration_ms) << "</td><td>"
+      << bytes_text(x.input_bytes) << "</td><td>" << bytes_text(x.shuffle_read_bytes) << "</td><td>"
       << bytes_text(x.shuffle_write_bytes) << "</td></tr>";
   }
   o << "</table>";

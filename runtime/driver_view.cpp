@@ -74,13 +74,23 @@ json stage_entry(const stage_view& s) {
               {"numFailedTasks", s.failed_tasks},
               {"numKilledTasks", s.killed_tasks},
               {"executorRunTime", s.executor_run_time_ms},
+              {"executorCpuTime", s.executor_cpu_time_ns},
+              {"executorDeserializeTime", s.executor_deserialize_us / 1000},
+              {"resultSize", s.result_size},
               {"submissionTime", spark_time(s.submission_ms)},
               {"inputBytes", s.input_bytes},
               {"inputRecords", s.input_records},
               {"outputBytes", s.output_bytes},
               {"outputRecords", s.output_records},
               {"shuffleReadBytes", s.shuffle_read_bytes},
-              {"shuffleWriteBytes", s.shuffle_write_bytes}};
+              {"shuffleReadRecords", s.shuffle_read_records},
+              {"shuffleRemoteBytesRead", s.shuffle_remote_bytes_read},
+              {"shuffleLocalBytesRead", s.shuffle_local_bytes_read},
+              {"shuffleRemoteBlocksFetched", s.shuffle_remote_blocks},
+              {"shuffleLocalBlocksFetched", s.shuffle_local_blocks},
+              {"shuffleFetchWaitTime", s.shuffle_fetch_wait_us / 1000},
+              {"shuffleWriteBytes", s.shuffle_write_bytes},
+              {"shuffleWriteRecords", s.shuffle_write_records}};
   if (s.completion_ms != 0)
     out["completionTime"] = spark_time(s.completion_ms);
   if (!s.failure_reason.empty())

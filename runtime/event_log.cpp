@@ -21,7 +21,18 @@ json metrics_json(const task_metrics& m) {
   return {{"Duration", m.duration_ms},           {"Records Read", m.records_read},
           {"Bytes Read", m.bytes_read},          {"Records Written", m.records_written},
           {"Bytes Written", m.bytes_written},    {"Shuffle Read Bytes", m.shuffle_read_bytes},
-          {"Shuffle Write Bytes", m.shuffle_write_bytes}};
+          {"Shuffle Write Bytes", m.shuffle_write_bytes},
+          // Measured by the executor; times in microseconds (a no-op task takes a few).
+          {"Executor Run Time Us", m.run_time_us},
+          {"Executor CPU Time", m.cpu_time_ns},
+          {"Executor Deserialize Time Us", m.deserialize_us},
+          {"Result Size", m.result_bytes},
+          {"Shuffle Records Read", m.shuffle_read_records},
+          {"Shuffle Remote Bytes Read", m.shuffle_remote_bytes_read},
+          {"Shuffle Local Blocks Fetched", m.shuffle_local_blocks},
+          {"Shuffle Remote Blocks Fetched", m.shuffle_remote_blocks},
+          {"Shuffle Fetch Wait Time Us", m.shuffle_fetch_wait_us},
+          {"Shuffle Records Written", m.shuffle_write_records}};
 }
 
 template <class T>
@@ -149,6 +160,20 @@ bool parse_line(const std::string& line, event& out, std::string& error) {
       get(*m, "Bytes Written", e.metrics.bytes_written);
       get(*m, "Shuffle Read Bytes", e.metrics.shuffle_read_bytes);
       get(*m, "Shuffle Write Bytes", e.metrics.shuffle_write_bytes);
+      get(*m, "Executor CPU Time", e.metrics.cpu_time_ns);
+      get(*m, "Executor Deserialize Time Us", e.metrics.deserialize_us);
+      get(*m, "Result Size", e.metrics.result_bytes);
+      get(*m, "Shuffle Records Read", e.metrics.shuffle_read_records);
+      get(*m, "Shuffle Remote Bytes Read", e.metrics.shuffle_remote_bytes_read);
+      get(*m, "Shuffle Local Blocks Fetched", e.metrics.shuffle_local_blocks);
+      get(*m, "Shuffle Remote Blocks Fetched", e.metrics.shuffle_remote_blocks);
+      get(*m, "Shuffle Fetch Wait Time Us", e.metrics.shuffle_fetch_wait_us);
+      get(*m, "Shuffle Records Written", e.metrics.shuffle_write_records);
+      // A log written before executors measured their run time: the duration stands in.
+      if (m->contains("Executor Run Time Us"))
+        get(*m, "Executor Run Time Us", e.metrics.run_time_us);
+      else
+        e.metrics.run_time_us = e.metrics.duration_ms * 1000;
     }
   } catch (const json::exception& ex) {
     error = std::string("a field has the wrong type (") + ex.what() + ")";

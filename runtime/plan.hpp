@@ -10,6 +10,7 @@
 #include "runtime/partition.hpp"
 #include "runtime/serialize.hpp"
 #include "runtime/sink.hpp"
+#include "runtime/task_counters.hpp"
 
 #include <map>
 #include <memory>
@@ -43,10 +44,12 @@ class block_fetcher {
 public:
   virtual ~block_fetcher() = default;
   /// Blocks (shuffle, m, reduce) for every map m, in map order.
-  /// `locations[m]` is the executor holding map m's output. Throws fetch_failed.
+  /// `locations[m]` is the executor holding map m's output; what was read
+  /// (rows, local and remote blocks and bytes, time) is added to `counters`.
+  /// Throws fetch_failed.
   virtual std::vector<partition_ptr> fetch(shuffle_id shuffle, int32_t reduce,
                                            const std::vector<executor_id>& locations,
-                                           partition_decoder decoder) = 0;
+                                           partition_decoder decoder, task_counters& counters) = 0;
 };
 
 /// What a running task can reach.
@@ -59,6 +62,8 @@ struct task_context {
   /// (node, partition) pairs this task computed and cached.
   std::vector<std::pair<node_id, int32_t>> cached;
   int32_t attempt = 0;
+  /// What the task read, wrote and took (sent with its result).
+  task_counters counters;
 };
 
 // -- what a task ships ---------------------------------------------------------
@@ -161,6 +166,8 @@ void node<T>::run(task_context& ctx, int32_t p, sink<T>& out) {
     return;
   }
   if (auto hit = detail::cache_get(ctx, id, p)) {
+    ctx.counters.input_records += static_cast<int64_t>(hit->rows());
+    ctx.counters.input_bytes += static_cast<int64_t>(hit->bytes_estimate());
     for (const T& row : rows<T>(*hit)) {
       T copy = row;
       out.push(std::move(copy));

@@ -22,6 +22,7 @@ struct task_outcome {
   std::string error;                   ///< failed: the exception's text
   std::optional<fetch_failure_info> fetch;  ///< failed because an input was missing
   std::vector<std::pair<node_id, int32_t>> cached;
+  task_counters counters;              ///< what the attempt read, wrote and took (also when it failed)
 };
 
 /// The attempt number (0 for the first try of a partition) of the task the
@@ -48,7 +49,7 @@ public:
                                                             int32_t reduce, const std::vector<int32_t>& maps)>;
   executor_fetcher(std::string app, remote_fn remote) : app_(std::move(app)), remote_(std::move(remote)) {}
   std::vector<partition_ptr> fetch(shuffle_id shuffle, int32_t reduce, const std::vector<executor_id>& locations,
-                                   partition_decoder decoder) override;
+                                   partition_decoder decoder, task_counters& counters) override;
 
 private:
   std::string app_;

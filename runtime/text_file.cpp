@@ -49,7 +49,7 @@ int64_t file_size_or_throw(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
-void read_lines(const std::string& path, const file_split& split, sink<std::string>& out) {
+lines_read read_lines(const std::string& path, const file_split& split, sink<std::string>& out) {
   fd_guard f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0)
     throw io_error("cannot open input file", path);
@@ -83,27 +83,32 @@ void read_lines(const std::string& path, const file_split& split, sink<std::stri
       }
       pos = buf.size();
       if (eof)
-        return;
+        return {};
       buf.erase(0, pos);
       base += static_cast<int64_t>(pos);
       pos = 0;
       fill();
       if (eof && buf.empty())
-        return;
+        return {};
     }
   }
   // One line object reused: a consumer that only reads it (flat_map over a
   // const std::string&) leaves its capacity, so a line costs no allocation;
   // one that moves it away gets a fresh string next time.
   std::string line;
+  lines_read read;
+  const int64_t first = base + static_cast<int64_t>(pos);  // the split's first line starts here
   auto emit = [&](const char* p, size_t n) {
+    ++read.lines;
     line.assign(p, n);
     out.push(std::move(line));
   };
   for (;;) {
     // `pos` is the start of a line at file offset base + pos.
-    if (base + static_cast<int64_t>(pos) >= split.end)
-      return;
+    if (base + static_cast<int64_t>(pos) >= split.end) {
+      read.bytes = base + static_cast<int64_t>(pos) - first;
+      return read;
+    }
     auto nl = buf.find('\n', pos);
     if (nl != std::string::npos) {
       emit(buf.data() + pos, nl - pos);
@@ -113,7 +118,8 @@ void read_lines(const std::string& path, const file_split& split, sink<std::stri
     if (eof) {
       if (pos < buf.size())
         emit(buf.data() + pos, buf.size() - pos);
-      return;
+      read.bytes = base + static_cast<int64_t>(buf.size()) - first;
+      return read;
     }
     buf.erase(0, pos);
     base += static_cast<int64_t>(pos);

@@ -25,8 +25,14 @@ std::vector<file_split> make_splits(int64_t size, int64_t split_size, int32_t mi
 /// reason when it is missing, unreadable or not a regular file.
 int64_t file_size_or_throw(const std::string& path);
 
+/// What read_lines read.
+struct lines_read {
+  int64_t lines = 0;
+  int64_t bytes = 0;  ///< the lines' bytes in the file, each with its '\n' (the splits of a file sum to its size)
+};
+
 /// Pushes the lines of `split` of `path` into `out`, without their '\n'.
 /// Throws std::runtime_error naming the path on I/O errors.
-void read_lines(const std::string& path, const file_split& split, sink<std::string>& out);
+lines_read read_lines(const std::string& path, const file_split& split, sink<std::string>& out);
 
 } // namespace troupe

@@ -134,6 +134,7 @@ public:
     if (f == nullptr)
       throw std::runtime_error("save_as_text_file: cannot create '" + tmp_path + "'");
     int64_t count = 0;
+    int64_t written = 0;
     std::string buf;
     auto flush = [&] {
       if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) {
@@ -141,6 +142,7 @@ public:
         std::remove(tmp_path.c_str());
         throw std::runtime_error("save_as_text_file: cannot write '" + tmp_path + "'");
       }
+      written += static_cast<int64_t>(buf.size());
       buf.clear();
     };
     try {
@@ -174,6 +176,8 @@ public:
       std::remove(tmp_path.c_str());
       throw std::runtime_error("save_as_text_file: cannot finish '" + final_path + "'");
     }
+    ctx.counters.output_records += count;
+    ctx.counters.output_bytes += written;
     return troupe::encode(count);
   }
 

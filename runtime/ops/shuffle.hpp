@@ -29,6 +29,8 @@ std::vector<int64_t> store_buckets(task_context& ctx, shuffle_id s, int32_t m, s
       continue;
     auto block = std::make_shared<rows_of<T>>(std::move(buckets[r]));
     sizes[r] = static_cast<int64_t>(std::max<size_t>(block->bytes_estimate(), 1));
+    ctx.counters.shuffle_write_records += static_cast<int64_t>(block->rows());
+    ctx.counters.shuffle_write_bytes += sizes[r];
     ctx.blocks->put(shuffle_block(s, m, static_cast<int32_t>(r)), std::move(block));
   }
   ctx.blocks->put(map_done_block(s, m), std::make_shared<rows_of<int8_t>>());
@@ -56,7 +58,7 @@ std::vector<partition_ptr> fetch_blocks(task_context& ctx, const node_base::shuf
   auto it = ctx.map_locations.find(rd.id);
   if (it == ctx.map_locations.end() || static_cast<int32_t>(it->second.size()) != rd.maps)
     throw fetch_failed(rd.id, 0, "", "the task carries no locations for this shuffle");
-  return ctx.fetcher->fetch(rd.id, reduce, it->second, &rows_of<T>::decode_rows);
+  return ctx.fetcher->fetch(rd.id, reduce, it->second, &rows_of<T>::decode_rows, ctx.counters);
 }
 
 // -- partitioners ------------------------------------------------------------

@@ -29,7 +29,8 @@ public:
   friend auto inspect(I& f, parallelize_node& x) { return f(this_partition(x.slices_)); }
 
 protected:
-  void compute(task_context&, int32_t p, sink<T>& out) override {
+  void compute(task_context& ctx, int32_t p, sink<T>& out) override {
+    ctx.counters.input_records += static_cast<int64_t>(slices_.at(p).size());
     for (const T& x : slices_.at(p)) {
       T copy = x;
       out.push(std::move(copy));
@@ -58,10 +59,11 @@ public:
   }
 
 protected:
-  void compute(task_context&, int32_t p, sink<int64_t>& out) override {
+  void compute(task_context& ctx, int32_t p, sink<int64_t>& out) override {
     __int128 n = count();
     auto lo = static_cast<int64_t>(n * p / partitions);
     auto hi = static_cast<int64_t>(n * (p + 1) / partitions);
+    ctx.counters.input_records += hi - lo;
     for (int64_t i = lo; i < hi; ++i) {
       int64_t x = start_ + i * step_;
       out.push(std::move(x));
@@ -83,8 +85,10 @@ public:
   friend auto inspect(I& f, text_file_node& x) { return f(x.path_, this_partition(x.splits_)); }
 
 protected:
-  void compute(task_context&, int32_t p, sink<std::string>& out) override {
-    read_lines(path_, splits_.at(p), out);
+  void compute(task_context& ctx, int32_t p, sink<std::string>& out) override {
+    auto read = read_lines(path_, splits_.at(p), out);
+    ctx.counters.input_records += read.lines;
+    ctx.counters.input_bytes += read.bytes;
   }
 
 private:

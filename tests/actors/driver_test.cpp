@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(driver_retries_a_failing_task_then_fails_the_job) {
         attempts[spec.partition].push_back(spec.attempt);
         executor->send(caf::actor_cast<caf::actor>(executor->current_sender()),
                        troupe::task_failed{t.task, launch.exec, "boom in partition " + std::to_string(spec.partition),
-                                           false, 0, 0, {}});
+                                           false, 0, 0, {}, {}});
       },
       [&](const troupe::stop_executor& s) {
         got = true;
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(a_silent_executor_is_lost_told_to_stop_and_never_trusted_ag
   auto answer = [&](const troupe::launch_task& t) {
     auto out = troupe::run_task(t.payload, launch_b.exec, store, fetcher);
     BOOST_REQUIRE_MESSAGE(out.ok, out.error);
-    healthy->send(to_driver, troupe::task_finished{t.task, launch_b.exec, out.result, out.map_sizes, {}, {}});
+    healthy->send(to_driver, troupe::task_finished{t.task, launch_b.exec, out.result, out.map_sizes, {}, {}, out.counters});
   };
   // Until A is dropped: B heartbeats every 100 ms and answers; A says
   // nothing. Dropped, A's partition goes to B (not counted as a failure:
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(a_silent_executor_is_lost_told_to_stop_and_never_trusted_ag
   drain<troupe::launch_task>(frozen);
   // A wakes up: its result for the dead attempt, a heartbeat and a
   // re-registration are each ignored and answered with stop_executor.
-  frozen->send(to_driver, troupe::task_finished{held.task, launch_a.exec, "bogus", {}, {}, {}});
+  frozen->send(to_driver, troupe::task_finished{held.task, launch_a.exec, "bogus", {}, {}, {}, {}});
   frozen->send(to_driver, troupe::executor_heartbeat{launch_a.exec});
   frozen->send(to_driver, troupe::register_executor{launch_a.exec, "127.0.0.1", 0, 1, caf::actor{frozen}});
   for (int i = 0; i < 3; ++i) {

@@ -179,6 +179,136 @@ BOOST_AUTO_TEST_CASE(the_api_during_a_job_then_history_and_the_history_server_af
   history.stop();
 }
 
+namespace {
+
+/// The sum of `key` over the stages of `stages` (an /api/v1 stages array).
+int64_t stages_sum(const json& stages, const char* key) {
+  int64_t n = 0;
+  for (auto& st : stages)
+    n += st.at(key).get<int64_t>();
+  return n;
+}
+
+/// The stage of `stages` whose name starts with `prefix`.
+json stage_named(const json& stages, const std::string& prefix) {
+  for (auto& st : stages)
+    if (st.at("name").get<std::string>().rfind(prefix, 0) == 0)
+      return st;
+  return json::object();
+}
+
+/// Bytes of the files under `dir` whose names start with `prefix`.
+int64_t bytes_of(const std::string& dir, const std::string& prefix) {
+  int64_t n = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().rfind(prefix, 0) == 0)
+      n += static_cast<int64_t>(e.file_size());
+  return n;
+}
+
+/// Runs word_count INPUT OUT on `master` with an event log in `events`,
+/// then serves it with the history server and returns the app's /api/v1
+/// stages and executors.
+std::pair<json, json> word_count_metrics(const temp_dir& dir, const std::string& master, const std::string& input,
+                                         const std::string& out, const std::string& events) {
+  auto r = troupe_cmd({"submit", "--master", master, "--conf", "driver.ui-port=0", "--conf", "master.webui-port=0",
+                       "--conf", "eventlog.dir=" + events, "--conf", "text-file.split-size=16k", "word_count", input,
+                       out},
+                      120s);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  background_process history({troupe_binary(), "history-server", "--dir", events, "--port",
+                              std::to_string(unused_port())},
+                             dir.path(), "history");
+  std::string hurl;
+  BOOST_REQUIRE_MESSAGE(
+    wait_until([&] { return !(hurl = url_after(history.out(), "history server at")).empty() || history.poll(); }, 20s),
+    history.describe());
+  BOOST_REQUIRE_MESSAGE(!hurl.empty(), history.describe());
+  auto hport = port_of(hurl);
+  auto apps = get_json(hport, "/api/v1/applications");
+  BOOST_REQUIRE(apps);
+  BOOST_REQUIRE_EQUAL(apps->size(), 1u);
+  auto base = "/api/v1/applications/" + apps->at(0).at("id").get<std::string>();
+  auto stages = get_json(hport, base + "/stages");
+  auto execs = get_json(hport, base + "/executors");
+  history.stop();
+  BOOST_REQUIRE(stages);
+  BOOST_REQUIRE(execs);
+  return {*stages, *execs};
+}
+
+} // namespace
+
+// Every line has a word of its own and one word all share: a map task writes
+// one row per line of its split plus one for the shared word, so the shuffle's
+// records are the lines plus the map tasks, and the saved words the lines plus one.
+BOOST_AUTO_TEST_CASE(stage_metrics_count_what_a_word_count_read_shuffled_and_saved) {
+  temp_dir dir("troupe-itest-metrics");
+  const int lines = 5000;
+  std::string text;
+  for (int i = 0; i < lines; ++i)
+    text += "word" + std::to_string(i) + " common\n";
+  auto input = dir.write("in.txt", text);
+  auto size = static_cast<int64_t>(text.size());
+  for (std::string master : {"local[2]", "local-cluster[2,1,512]"}) {
+    BOOST_TEST_CONTEXT(master) {
+      auto out = dir / ("out-" + std::to_string(master.size()));
+      auto events = dir / ("events-" + std::to_string(master.size()));
+      auto [stages, execs] = word_count_metrics(dir, master, input, out, events);
+      BOOST_REQUIRE_EQUAL(stages.size(), 2u);
+      auto map = stage_named(stages, "shuffle map stage");
+      auto result = stage_named(stages, "result stage");
+      BOOST_REQUIRE_MESSAGE(!map.empty() && !result.empty(), stages.dump());
+      auto map_tasks = map.at("numTasks").get<int64_t>();
+      BOOST_TEST(map_tasks >= 4, map.dump());  // 16 KiB splits of a 78 KiB file
+      BOOST_TEST(map.at("inputRecords") == lines, map.dump());
+      BOOST_TEST(map.at("inputBytes") == size, map.dump());
+      BOOST_TEST(map.at("shuffleWriteRecords") == lines + map_tasks, map.dump());
+      BOOST_TEST(map.at("shuffleWriteBytes").get<int64_t>() > 0, map.dump());
+      BOOST_TEST(map.at("shuffleReadRecords") == 0, map.dump());
+      BOOST_TEST(map.at("outputRecords") == 0, map.dump());
+      BOOST_TEST(result.at("inputRecords") == 0, result.dump());
+      BOOST_TEST(result.at("shuffleReadRecords") == map.at("shuffleWriteRecords"), result.dump());
+      BOOST_TEST(result.at("shuffleReadBytes").get<int64_t>()
+                   == result.at("shuffleLocalBytesRead").get<int64_t>()
+                        + result.at("shuffleRemoteBytesRead").get<int64_t>(),
+                 result.dump());
+      BOOST_TEST(result.at("outputRecords") == lines + 1, result.dump());
+      BOOST_TEST(result.at("outputBytes") == bytes_of(out, "part-"), result.dump());
+      BOOST_TEST(result.at("resultSize").get<int64_t>() > 0, result.dump());
+      BOOST_TEST(stages_sum(stages, "executorRunTime") >= 0);
+      BOOST_TEST(stages_sum(stages, "executorCpuTime") > 0, stages.dump());
+      // Every executor's input and shuffle totals add up to the stages'.
+      int64_t in = 0, read = 0, written = 0;
+      for (auto& x : execs) {
+        in += x.at("totalInputBytes").get<int64_t>();
+        read += x.at("totalShuffleRead").get<int64_t>();
+        written += x.at("totalShuffleWrite").get<int64_t>();
+      }
+      BOOST_TEST(in == size, execs.dump());
+      BOOST_TEST(read == result.at("shuffleReadBytes").get<int64_t>(), execs.dump());
+      BOOST_TEST(written == map.at("shuffleWriteBytes").get<int64_t>(), execs.dump());
+      if (result.at("shuffleRemoteBlocksFetched") == 0) {
+        // Every block read in the process that wrote it: read as large as written.
+        BOOST_TEST(result.at("shuffleRemoteBytesRead") == 0, result.dump());
+        BOOST_TEST(result.at("shuffleReadBytes") == map.at("shuffleWriteBytes"), result.dump());
+      } else {
+        // Blocks of the other executor process came encoded; the local ones as written.
+        BOOST_TEST(master != "local[2]", result.dump());  // one executor process there
+        BOOST_TEST(result.at("shuffleRemoteBytesRead").get<int64_t>() > 0, result.dump());
+        BOOST_TEST(result.at("shuffleLocalBytesRead").get<int64_t>() < map.at("shuffleWriteBytes").get<int64_t>(),
+                   result.dump());
+      }
+      // `troupe history` prints the same counts.
+      auto app = std::filesystem::directory_iterator(events)->path().filename().string();
+      auto detail = troupe_cmd({"history", events, app});
+      BOOST_TEST(detail.exit_code == 0, detail.err);
+      BOOST_TEST(detail.out.find(" " + std::to_string(lines) + " ") != std::string::npos, detail.out);
+      BOOST_TEST(detail.out.find("/" + std::to_string(lines + map_tasks)) != std::string::npos, detail.out);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(driver_ui_port_zero_serves_nothing) {
   temp_dir dir("troupe-itest-driver-ui");
   auto r = troupe_cmd({"submit", "--master", "local[1]", "--conf", "driver.ui-port=0", "pi", "2"});

@@ -55,6 +55,7 @@ void two_stage_app(app_status& m) {
     auto en = ev(event_kind::task_end, 1050);
     en.task = t;
     en.metrics.shuffle_write_bytes = 100;
+    en.metrics.run_time_us = 30'500;
     m.apply(en);
   }
   auto c0 = ev(event_kind::stage_completed, 1060);
@@ -85,6 +86,135 @@ void two_stage_app(app_status& m) {
 
 BOOST_AUTO_TEST_SUITE(app_status_model)
 
+BOOST_AUTO_TEST_CASE(what_executors_counted_becomes_the_metrics_of_their_tasks) {
+  troupe::task_counters c;
+  c.run_time_us = 1500;
+  c.cpu_time_ns = 1'200'000;
+  c.deserialize_us = 40;
+  c.input_records = 7;
+  c.input_bytes = 70;
+  c.output_records = 3;
+  c.output_bytes = 30;
+  c.result_bytes = 9;
+  c.shuffle_read_records = 11;
+  c.shuffle_local_bytes = 100;
+  c.shuffle_remote_bytes = 25;
+  c.shuffle_local_blocks = 2;
+  c.shuffle_remote_blocks = 1;
+  c.shuffle_fetch_wait_us = 5;
+  c.shuffle_write_records = 13;
+  c.shuffle_write_bytes = 130;
+  auto m = metrics_from(c);
+  BOOST_TEST(m.duration_ms == 0);  // the model's to fill in
+  BOOST_TEST(m.records_read == 7);
+  BOOST_TEST(m.bytes_read == 70);
+  BOOST_TEST(m.records_written == 3);
+  BOOST_TEST(m.bytes_written == 30);
+  BOOST_TEST(m.shuffle_read_bytes == 125);  // local and remote
+  BOOST_TEST(m.shuffle_remote_bytes_read == 25);
+  BOOST_TEST(m.shuffle_read_records == 11);
+  BOOST_TEST(m.shuffle_write_bytes == 130);
+  BOOST_TEST(m.shuffle_write_records == 13);
+  BOOST_TEST(m.run_time_us == 1500);
+  BOOST_TEST(m.cpu_time_ns == 1'200'000);
+  BOOST_TEST(m.result_bytes == 9);
+  BOOST_TEST(m.shuffle_local_blocks == 2);
+  BOOST_TEST(m.shuffle_remote_blocks == 1);
+}
+
+BOOST_AUTO_TEST_CASE(stages_and_executors_sum_what_their_tasks_read_and_wrote) {
+  app_status m;
+  auto x = ev(event_kind::executor_added, 1);
+  x.executor = "a";
+  x.cores = 2;
+  m.apply(x);
+  x.executor = "b";
+  m.apply(x);
+  auto sub = ev(event_kind::stage_submitted, 2);
+  sub.stage = 0;
+  sub.num_tasks = 3;
+  m.apply(sub);
+  sub.stage = 1;
+  sub.num_tasks = 2;
+  m.apply(sub);
+  // Stage 0 maps 3 text splits; stage 1 reduces what they wrote and saves it.
+  struct task {
+    int64_t id, stage;
+    const char* exec;
+    troupe::task_counters c;
+  };
+  auto map_task = [](int64_t lines, int64_t bytes, int64_t out_rows, int64_t out_bytes, int64_t us) {
+    troupe::task_counters c;
+    c.input_records = lines;
+    c.input_bytes = bytes;
+    c.shuffle_write_records = out_rows;
+    c.shuffle_write_bytes = out_bytes;
+    c.run_time_us = us;
+    return c;
+  };
+  auto reduce_task = [](int64_t rows, int64_t local, int64_t remote, int64_t saved, int64_t us) {
+    troupe::task_counters c;
+    c.shuffle_read_records = rows;
+    c.shuffle_local_bytes = local;
+    c.shuffle_remote_bytes = remote;
+    c.shuffle_local_blocks = 1;
+    c.shuffle_remote_blocks = 2;
+    c.output_records = rows;
+    c.output_bytes = saved;
+    c.run_time_us = us;
+    return c;
+  };
+  std::vector<task> tasks = {{0, 0, "a", map_task(10, 400, 6, 600, 700)},
+                             {1, 0, "b", map_task(12, 500, 7, 700, 800)},
+                             {2, 0, "a", map_task(0, 0, 0, 0, 50)},
+                             {3, 1, "a", reduce_task(8, 300, 500, 90, 1200)},
+                             {4, 1, "b", reduce_task(5, 100, 400, 60, 999)}};
+  for (auto& t : tasks) {
+    auto st = ev(event_kind::task_start, 10);
+    st.task = t.id;
+    st.stage = t.stage;
+    st.executor = t.exec;
+    m.apply(st);
+    auto en = ev(event_kind::task_end, 20);
+    en.task = t.id;
+    en.metrics = metrics_from(t.c);
+    m.apply(en);
+  }
+  auto s = m.snap();
+  auto* s0 = s.find_stage(0);
+  auto* s1 = s.find_stage(1);
+  BOOST_REQUIRE(s0 != nullptr);
+  BOOST_REQUIRE(s1 != nullptr);
+  BOOST_TEST(s0->input_records == 22);
+  BOOST_TEST(s0->input_bytes == 900);
+  BOOST_TEST(s0->shuffle_write_records == 13);
+  BOOST_TEST(s0->shuffle_write_bytes == 1300);
+  BOOST_TEST(s0->shuffle_read_records == 0);
+  BOOST_TEST(s0->executor_run_time_us == 1550);
+  BOOST_TEST(s0->executor_run_time_ms == 1);
+  BOOST_TEST(s1->shuffle_read_records == 13);
+  BOOST_TEST(s1->shuffle_read_bytes == 1300);
+  BOOST_TEST(s1->shuffle_local_bytes_read == 400);
+  BOOST_TEST(s1->shuffle_remote_bytes_read == 900);
+  BOOST_TEST(s1->shuffle_local_blocks == 2);
+  BOOST_TEST(s1->shuffle_remote_blocks == 4);
+  BOOST_TEST(s1->output_records == 13);
+  BOOST_TEST(s1->output_bytes == 150);
+  BOOST_TEST(s1->input_records == 0);
+  BOOST_TEST(s1->executor_run_time_ms == 2);  // 2199 us
+  BOOST_REQUIRE_EQUAL(s.executors.size(), 2u);
+  auto& a = s.executors[0].id == "a" ? s.executors[0] : s.executors[1];
+  auto& b = s.executors[0].id == "a" ? s.executors[1] : s.executors[0];
+  BOOST_TEST(a.input_bytes == 400);
+  BOOST_TEST(a.shuffle_write_bytes == 600);
+  BOOST_TEST(a.shuffle_read_bytes == 800);
+  BOOST_TEST(b.input_bytes == 500);
+  BOOST_TEST(b.shuffle_write_bytes == 700);
+  BOOST_TEST(b.shuffle_read_bytes == 500);
+  BOOST_TEST(a.completed_tasks == 3);
+  BOOST_TEST(b.completed_tasks == 2);
+}
+
 BOOST_AUTO_TEST_CASE(a_job_counts_the_tasks_of_its_stages) {
   app_status m;
   two_stage_app(m);
@@ -109,7 +239,7 @@ BOOST_AUTO_TEST_CASE(a_stage_sums_its_task_metrics_and_a_task_end_is_completed_f
   BOOST_TEST(s0->status == stage_status::complete);
   BOOST_TEST(s0->complete_tasks == 4);
   BOOST_TEST(s0->shuffle_write_bytes == 400);
-  BOOST_TEST(s0->executor_run_time_ms == 4 * 30);  // each task ran 1020..1050
+  BOOST_TEST(s0->executor_run_time_ms == 4 * 30'500 / 1000);  // what the executors measured, summed in us
   BOOST_TEST(s0->job_ids == std::vector<int64_t>{0});
   auto* s1 = s.find_stage(1);
   BOOST_REQUIRE(s1 != nullptr);

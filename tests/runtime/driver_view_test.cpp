@@ -43,8 +43,16 @@ snapshot sample() {
   st.complete_tasks = 7;
   st.failed_tasks = 1;
   st.shuffle_read_bytes = 2048;
+  st.shuffle_read_records = 64;
+  st.shuffle_remote_bytes_read = 1500;
+  st.shuffle_local_bytes_read = 548;
   st.shuffle_write_bytes = 0;
+  st.input_bytes = 3 << 20;
+  st.input_records = 1000;
+  st.output_bytes = 512;
+  st.output_records = 17;
   st.executor_run_time_ms = 900;
+  st.executor_run_time_us = 900'400;
   st.submission_ms = j.submission_ms;
   st.job_ids = {3};
   s.stages.push_back(st);
@@ -55,6 +63,9 @@ snapshot sample() {
   x.active_tasks = 2;
   x.completed_tasks = 19;
   x.failed_tasks = 1;
+  x.input_bytes = 3 << 20;
+  x.shuffle_read_bytes = 2048;
+  x.shuffle_write_bytes = 4096;
   s.executors.push_back(x);
   return s;
 }
@@ -87,6 +98,16 @@ BOOST_AUTO_TEST_CASE(jobs_stages_and_executors_have_sparks_field_names) {
                    "submissionTime", "executorRunTime"})
     BOOST_TEST(st.contains(key), key);
   BOOST_TEST(st["shuffleReadBytes"] == 2048);
+  BOOST_TEST(st["shuffleReadRecords"] == 64);
+  BOOST_TEST(st["shuffleRemoteBytesRead"] == 1500);
+  BOOST_TEST(st["shuffleLocalBytesRead"] == 548);
+  BOOST_TEST(st["shuffleWriteBytes"] == 0);
+  BOOST_TEST(st["shuffleWriteRecords"] == 0);
+  BOOST_TEST(st["inputBytes"] == 3 << 20);
+  BOOST_TEST(st["inputRecords"] == 1000);
+  BOOST_TEST(st["outputBytes"] == 512);
+  BOOST_TEST(st["outputRecords"] == 17);
+  BOOST_TEST(st["executorRunTime"] == 900);
   BOOST_TEST(st["status"] == "ACTIVE");
   BOOST_TEST(json::parse(stage_json(s, 5)).size() == 1u);
   BOOST_TEST(json::parse(stage_json(s, 6)).empty());
@@ -94,6 +115,9 @@ BOOST_AUTO_TEST_CASE(jobs_stages_and_executors_have_sparks_field_names) {
   for (auto key : {"id", "hostPort", "totalCores", "activeTasks", "completedTasks", "failedTasks", "isActive"})
     BOOST_TEST(x.contains(key), key);
   BOOST_TEST(x["hostPort"] == "127.0.0.1:40001");
+  BOOST_TEST(x["totalInputBytes"] == 3 << 20);
+  BOOST_TEST(x["totalShuffleRead"] == 2048);
+  BOOST_TEST(x["totalShuffleWrite"] == 4096);
   auto apps = json::parse(applications_json({s}));
   BOOST_TEST(apps.at(0)["id"] == "app-20261203-0001");
   BOOST_TEST(apps.at(0)["attempts"].at(0)["completed"] == false);
@@ -108,6 +132,12 @@ BOOST_AUTO_TEST_CASE(pages_show_progress_counts_and_escape_names) {
   BOOST_TEST(contains(jobs, "word&lt;count&gt;"));
   BOOST_TEST(!contains(jobs, "word<count>"));
   BOOST_TEST(contains(jobs, "http-equiv=\"refresh\""));  // a running app refreshes itself
+  auto plain = stages_html(s, "");
+  BOOST_TEST(contains(plain, "<td class=\"input\">3.0 MiB / 1000 records</td>"), plain);
+  BOOST_TEST(contains(plain, "<td class=\"output\">512 B / 17 records</td>"), plain);
+  BOOST_TEST(contains(plain, "<td class=\"shuffle-read\">2.0 KiB / 64 records</td>"), plain);
+  BOOST_TEST(contains(plain, "<td class=\"shuffle-write\"></td>"), plain);  // nothing written
+  BOOST_TEST(contains(plain, "<td>900 ms</td>"), plain);  // run time
   auto stages = stages_html(s, "/history/app-1");
   BOOST_TEST(contains(stages, "2.0 KiB"), stages);
   BOOST_TEST(contains(stages, "href=\"/history/app-1/jobs/\""));

@@ -61,6 +61,13 @@ std::vector<event> sample_events() {
   te.executor = "0";
   te.reason = "success";
   te.metrics = {6, 1, 2, 3, 4, 5, 77};
+  te.metrics.run_time_us = 4321;
+  te.metrics.cpu_time_ns = 3'000'000;
+  te.metrics.result_bytes = 12;
+  te.metrics.shuffle_read_records = 9;
+  te.metrics.shuffle_remote_bytes_read = 3;
+  te.metrics.shuffle_remote_blocks = 1;
+  te.metrics.shuffle_write_records = 8;
   auto& sc = add(event_kind::stage_completed, 1011);
   sc.stage = 0;
   auto& je = add(event_kind::job_end, 1012);
@@ -125,9 +132,32 @@ BOOST_AUTO_TEST_CASE(the_writer_renames_on_close_and_a_replay_rebuilds_the_model
   BOOST_REQUIRE_EQUAL(b.stages.size(), 1u);
   BOOST_TEST(b.stages[0].shuffle_write_bytes == 77);
   BOOST_TEST(b.stages[0].input_bytes == 2);
+  BOOST_TEST(b.stages[0].input_records == 1);
+  BOOST_TEST(b.stages[0].output_records == 3);
+  BOOST_TEST(b.stages[0].output_bytes == 4);
+  BOOST_TEST(b.stages[0].shuffle_read_bytes == 5);
+  BOOST_TEST(b.stages[0].shuffle_read_records == 9);
+  BOOST_TEST(b.stages[0].shuffle_remote_bytes_read == 3);
+  BOOST_TEST(b.stages[0].shuffle_local_bytes_read == 2);
+  BOOST_TEST(b.stages[0].shuffle_write_records == 8);
+  BOOST_TEST(b.stages[0].executor_run_time_us == 4321);
+  BOOST_TEST(b.stages[0].executor_cpu_time_ns == 3'000'000);
+  BOOST_TEST(b.stages[0].result_size == 12);
   BOOST_TEST(b.executors.at(0).completed_tasks == 1);
   BOOST_TEST(find_log(logdir, "../etc").empty());
   BOOST_TEST(find_log(logdir, "app-8").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_task_end_logged_before_executors_measured_run_time_counts_its_duration) {
+  event e;
+  std::string error;
+  BOOST_REQUIRE_MESSAGE(parse_line(R"({"Event":"SparkListenerTaskEnd","Task ID":3,"Task Metrics":{"Duration":25,)"
+                                   R"("Records Read":4}})",
+                                   e, error),
+                        error);
+  BOOST_TEST(e.metrics.run_time_us == 25'000);
+  BOOST_TEST(e.metrics.records_read == 4);
+  BOOST_TEST(e.metrics.shuffle_read_records == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_line_names_the_file_and_the_line) {

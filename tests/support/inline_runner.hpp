@@ -51,6 +51,8 @@ public:
         ++tasks_run;
         auto out = run_task(t.payload, t.executor, *stores_.at(t.executor), *fetcher_);
         if (out.ok)
+          (out.map_sizes.empty() ? result_counters : map_counters) += out.counters;
+        if (out.ok)
           sched_.task_succeeded(t.id, std::move(out.result), std::move(out.map_sizes), std::move(out.cached));
         else
           sched_.task_failed(t.id, out.error, out.fetch);
@@ -87,6 +89,8 @@ public:
   dag_scheduler& scheduler() { return sched_; }
   int tasks_run = 0;
   int jobs_run = 0;
+  /// What the successful map tasks (those that wrote a block) and the other tasks counted, summed.
+  task_counters map_counters, result_counters;
 
 private:
   std::string app_;
